@@ -1,0 +1,74 @@
+# Anxin: `make run` serves the bot, `make test` runs every test. Both set up
+# everything first (Python 3.10 venv, pinned packages, trained model).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/anxin.tar.gz
+EVAL_FILE ?= ../shared/eval/real_buyer_messages.tsv
+TRAIN_SOURCES := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml data/jieba/*) \
+                 $(wildcard bot/nlu/*.py)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+# A Python 3.10: from PATH first, then pyenv's versions folder. Evaluated only
+# when the venv has to be created.
+PYTHON310 = $(shell for p in python3.10 python3 \
+    "$$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python \
+    "$$HOME"/.pyenv/versions/3.10.*/bin/python; do \
+  "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 \
+    && { command -v "$$p"; break; }; done)
+
+.PHONY: help install train run test validate eval shell clean
+
+help:
+	@echo "make run       set up, train if needed, serve the bot (Ctrl-C stops it)"
+	@echo "make test      set up, train if needed, run every test"
+	@echo "make train     train the model (only when data/config/domain changed)"
+	@echo "make eval      score the model on ../shared/eval with baselines and CV"
+	@echo "make shell     talk to the bot in the terminal"
+	@echo "make validate  rasa data validate --fail-on-warnings"
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt constraints.txt
+	@py="$(PYTHON310)"; \
+	if [ -z "$$py" ]; then \
+	  echo "Anxin needs Python 3.10 (Rasa 3.6 runs on 3.8-3.10) and none was found on PATH or under pyenv." >&2; \
+	  echo "Install it, e.g. 'pyenv install 3.10.13' or your distribution's python3.10 with venv, then run make again." >&2; \
+	  exit 1; \
+	fi; \
+	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$py"; "$$py" -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip==24.0
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	@touch $@
+
+train: $(MODEL)
+
+$(MODEL): $(VENV)/.installed $(TRAIN_SOURCES)
+	$(RASA) train --fixed-model-name anxin --out models
+	@touch $@
+
+validate: $(VENV)/.installed
+	$(RASA) data validate --fail-on-warnings
+
+run: $(MODEL)
+	$(PY) -m bot.serve --model $(MODEL)
+
+shell: $(MODEL)
+	@mkdir -p var
+	$(RASA) run actions --actions actions --port 5055 >var/actions-shell.log 2>&1 & \
+	  pid=$$!; trap "kill $$pid" EXIT; $(RASA) shell --model $(MODEL)
+
+test: $(MODEL)
+	$(RASA) data validate --fail-on-warnings
+	$(PY) -m pytest
+	$(RASA) test core --stories tests --model $(MODEL) --fail-on-prediction-errors --out results/test_stories
+
+eval: $(MODEL)
+	$(PY) -m bot.evaluation --model $(MODEL) --eval-file $(EVAL_FILE) --out results
+
+clean:
+	rm -rf models/*.tar.gz results var .pytest_cache
