@@ -1,0 +1,1 @@
+"""Custom actions of the Anxin assistant: thin glue between Rasa and ``bot``."""

@@ -1,0 +1,87 @@
+"""Guard: no evaluation message, nor a close paraphrase of one, is training data.
+
+``../shared/eval/`` measures the NLU; training on it would make the measurement
+worthless. Messages are compared after the same normalisation the pipeline
+applies (Traditional→Simplified, full-width→half-width) with punctuation,
+whitespace and case removed; a paraphrase is caught by character similarity.
+"""
+
+from __future__ import annotations
+
+import difflib
+import pathlib
+import re
+from typing import List, Tuple
+
+import pytest
+from rasa.shared.nlu.training_data.loading import load_data
+
+from bot.nlu.text_normalizer import normalize
+
+PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
+EVAL_FILE = PROJECT_ROOT.parent / "shared" / "eval" / "real_buyer_messages.tsv"
+SIMILARITY_LIMIT = 0.8
+MIN_COMPARED_LENGTH = 6
+
+
+def canonical(text: str) -> str:
+    """Normalise like the pipeline, then drop punctuation, spaces, emoji and case."""
+    return re.sub(r"[\W_]+", "", normalize(text, 0)).lower()
+
+
+def training_texts() -> List[str]:
+    """Every NLU example under data/."""
+    data = load_data(str(PROJECT_ROOT / "data" / "nlu"))
+    return [example.get("text") for example in data.intent_examples]
+
+
+def eval_texts() -> List[str]:
+    """Every message of the evaluation file."""
+    lines = EVAL_FILE.read_text(encoding="utf-8").splitlines()[1:]
+    return [line.split("\t")[0] for line in lines if line.strip()]
+
+
+def close_pairs(train: List[str], evals: List[str]) -> List[Tuple[str, str, float]]:
+    """Pairs (training, eval) whose canonical forms are identical or too similar."""
+    eval_canon = [(text, canonical(text)) for text in evals]
+    exact = {canon: text for text, canon in eval_canon}
+    hits = []
+    for text in train:
+        canon = canonical(text)
+        if not canon:
+            continue
+        if canon in exact:
+            hits.append((text, exact[canon], 1.0))
+            continue
+        if len(canon) < MIN_COMPARED_LENGTH:
+            continue
+        matcher = difflib.SequenceMatcher(autojunk=False)
+        matcher.set_seq2(canon)
+        for eval_text, eval_canon_text in eval_canon:
+            if len(eval_canon_text) < MIN_COMPARED_LENGTH:
+                continue
+            matcher.set_seq1(eval_canon_text)
+            if (
+                matcher.real_quick_ratio() >= SIMILARITY_LIMIT
+                and matcher.quick_ratio() >= SIMILARITY_LIMIT
+                and matcher.ratio() >= SIMILARITY_LIMIT
+            ):
+                hits.append((text, eval_text, round(matcher.ratio(), 2)))
+    return hits
+
+
+def test_canonical_form_ignores_script_width_and_punctuation() -> None:
+    assert canonical("退貨！！ ＯＫ？") == canonical("退货ok")
+
+
+def test_similarity_check_catches_a_paraphrase() -> None:
+    hits = close_pairs(["我买的裤子尺码偏小想换大一号的"], ["我买的裤子尺码偏小，想换大一号"])
+    assert hits and hits[0][2] >= SIMILARITY_LIMIT
+    assert close_pairs(["快递到哪了"], ["我要投诉你们的客服态度"]) == []
+
+
+@pytest.mark.skipif(not EVAL_FILE.exists(), reason="../shared/eval is not beside the project")
+def test_no_evaluation_message_in_training_data() -> None:
+    hits = close_pairs(training_texts(), eval_texts())
+    report = "\n".join(f"  {t!r} ~ eval {e!r} ({r})" for t, e, r in hits)
+    assert not hits, f"training examples too close to evaluation messages:\n{report}"
