@@ -1,0 +1,1 @@
+"""Measures the NLU on real buyer messages against two simple baselines."""
