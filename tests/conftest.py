@@ -1,0 +1,82 @@
+"""Shared fixtures: project paths and a real running bot (Rasa + action server)."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Iterator
+
+import pytest
+import requests
+import yaml
+
+PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
+MODEL = PROJECT_ROOT / "models" / "anxin.tar.gz"
+STARTUP_TIMEOUT_S = 240
+
+
+def free_port() -> int:
+    """Ask the OS for a free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict:
+    """The parsed domain.yml."""
+    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+class RunningBot:
+    """A `python -m bot.serve` process and how to talk to it."""
+
+    def __init__(self, process: subprocess.Popen, port: int, token: str, log: pathlib.Path):
+        self.process = process
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.token = token
+        self.log = log
+
+    def say(self, sender: str, text: str, **extra) -> requests.Response:
+        """POST one message to the REST channel."""
+        return requests.post(
+            f"{self.base_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text, **extra},
+            timeout=60,
+        )
+
+
+@pytest.fixture(scope="session")
+def running_bot(tmp_path_factory) -> Iterator[RunningBot]:
+    """Start the real servers through the launcher `make run` uses; stop them after."""
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does)")
+    tmp = tmp_path_factory.mktemp("bot")
+    port, actions_port = free_port(), free_port()
+    token = "test-token-" + os.urandom(4).hex()
+    log = tmp / "serve.log"
+    env = {**os.environ, "ANXIN_API_TOKEN": token, "ANXIN_HOST": "127.0.0.1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.serve", "--model", str(MODEL), "--port", str(port),
+         "--actions-port", str(actions_port), "--tracker-db", str(tmp / "tracker.db")],
+        cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while "Anxin is up" not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"bot did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(1)
+    bot = RunningBot(process, port, token, log)
+    yield bot
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
