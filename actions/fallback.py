@@ -66,8 +66,8 @@ class ActionDefaultAskAffirmation(Action):
         dispatcher.utter_message(
             text=question,
             buttons=[
-                {"title": table["buttons"]["yes"], "payload": f"/{intent}"},
-                {"title": table["buttons"]["no"], "payload": f"/{OUT_OF_SCOPE_INTENT}"},
+                {"title": table["buttons"]["confirm"], "payload": f"/{intent}"},
+                {"title": table["buttons"]["reject"], "payload": f"/{OUT_OF_SCOPE_INTENT}"},
             ],
         )
         return []

@@ -36,9 +36,10 @@ def domain() -> dict:
 class RunningBot:
     """A `python -m bot.serve` process and how to talk to it."""
 
-    def __init__(self, process: subprocess.Popen, port: int, token: str, log: pathlib.Path):
+    def __init__(self, process: subprocess.Popen, ports: tuple, token: str, log: pathlib.Path):
         self.process = process
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.ports = ports
+        self.base_url = f"http://127.0.0.1:{ports[0]}"
         self.token = token
         self.log = log
 
@@ -72,7 +73,7 @@ def running_bot(tmp_path_factory) -> Iterator[RunningBot]:
             process.kill()
             pytest.fail(f"bot did not start:\n{log.read_text()[-3000:]}")
         time.sleep(1)
-    bot = RunningBot(process, port, token, log)
+    bot = RunningBot(process, (port, actions_port), token, log)
     yield bot
     if process.poll() is None:
         process.send_signal(signal.SIGINT)

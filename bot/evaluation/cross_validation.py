@@ -71,24 +71,30 @@ def run_cross_validation(
     """
     # The rasa next to the running interpreter is the venv's, whatever PATH says.
     rasa = Path(sys.executable).with_name("rasa")
-    subprocess.run(
-        [
-            str(rasa),
-            "test",
-            "nlu",
-            "--nlu",
-            "data/nlu",
-            "--config",
-            "config.yml",
-            "--cross-validation",
-            "--folds",
-            str(folds),
-            "--out",
-            str(out_dir.resolve()),
-        ],
-        cwd=project_root,
-        check=True,
-    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log_path = out_dir / "cross_validation.log"
+    print(f"{folds}-fold cross-validation (about 10 minutes); log: {log_path}", flush=True)
+    with log_path.open("w", encoding="utf-8") as log:
+        subprocess.run(
+            [
+                str(rasa),
+                "test",
+                "nlu",
+                "--nlu",
+                "data/nlu",
+                "--config",
+                "config.yml",
+                "--cross-validation",
+                "--folds",
+                str(folds),
+                "--out",
+                str(out_dir.resolve()),
+            ],
+            cwd=project_root,
+            check=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     report_path = out_dir / "intent_report.json"
     accuracy, macro_f1 = read_intent_report(report_path)
     return CrossValidationResult(

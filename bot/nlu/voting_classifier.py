@@ -53,7 +53,7 @@ class CharNgramVotingClassifier(IntentClassifier, GraphComponent):
         ``min_ngram``/``max_ngram`` bound the character n-grams; ``C`` is the
         inverse regularisation strength of the logistic regression.
         """
-        return {"weight": 0.5, "min_ngram": 1, "max_ngram": 4, "C": 10.0, "ranking_length": 10}
+        return {"weight": 0.7, "min_ngram": 1, "max_ngram": 4, "C": 10.0, "ranking_length": 10}
 
     def __init__(
         self,
