@@ -10,8 +10,11 @@ MODEL := models/anxin.tar.gz
 EVAL_FILE ?= ../shared/eval/real_buyer_messages.tsv
 TRAIN_SOURCES := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml data/jieba/*) \
                  $(wildcard bot/nlu/*.py)
+# Quiet library noise; no telemetry (the bot must not reach out at run time).
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONWARNINGS := ignore::DeprecationWarning
+export RASA_TELEMETRY_ENABLED := false
 
 # A Python 3.10: from PATH first, then pyenv's versions folder. Evaluated only
 # when the venv has to be created.
