@@ -1,0 +1,1 @@
+"""The rule base: after-sales decisions as data (YAML → SQLAlchemy) decided by pure code."""

@@ -1,0 +1,78 @@
+"""Rule sets with POLICY.md section 2's default values, built without a database.
+
+``decide`` is tested against these so its tests do not depend on the YAML files;
+``tests/test_rules_data.py`` checks that the shipped YAML produces the same values.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from bot.rules.keys import LAW_KEYS
+from bot.rules.model import Rule, RuleSet
+
+PREFIX = {"tmall_global": "TG", "tmall": "TM", "taobao": "TB", "jd_international": "JDI", "lazada": "LZ"}
+
+POLICY_DEFAULTS: Dict[str, Dict[str, Any]] = {
+    "tmall_global": {
+        "timezone": ("Asia/Shanghai", None, None),
+        "no_reason_window": (7, "days", "day_after_signing"),
+        "seven_day_label_required": (True, None, None),
+        "seven_day_label_default": (False, None, None),
+        "seller_response": (36, "hours", None),
+        "unshipped_refund_response": (24, "hours", None),
+        "return_confirm": (48, "hours", None),
+        "quality_window": (15, "days", "completed_else_signed"),
+        "dispute_window": (24, "hours", None),
+        "silent_outcome": ("auto_approve", None, None),
+        "return_address": ("domestic_return_hub", None, None),
+        "customs_tax_window": ({"apply_days": 30, "arrive_days": 45}, None, None),
+        "goodwill_refund_cap": (0, None, None),
+    },
+}
+POLICY_DEFAULTS["tmall"] = {
+    **POLICY_DEFAULTS["tmall_global"],
+    "seven_day_label_required": (False, None, None),
+    "seven_day_label_default": (True, None, None),
+    "dispute_window": (None, None, None),
+    "return_address": ("shop_address", None, None),
+    "customs_tax_window": (None, None, None),
+}
+POLICY_DEFAULTS["taobao"] = dict(POLICY_DEFAULTS["tmall"])
+POLICY_DEFAULTS["jd_international"] = {
+    **POLICY_DEFAULTS["tmall"],
+    "seller_response": (24, "hours", None),
+    "quality_window": (15, "days", "day_after_signing"),
+    "dispute_window": (24, "hours", None),
+    "silent_outcome": ("rules_on_evidence_seller_pays", None, None),
+    "return_address": ("domestic_return_hub", None, None),
+    "customs_tax_window": ({"apply_days": 30, "arrive_days": 45}, None, None),
+}
+POLICY_DEFAULTS["lazada"] = {
+    **POLICY_DEFAULTS["tmall"],
+    "timezone": ("Asia/Singapore", None, None),
+    "no_reason_window": (7, "days", "delivery_time"),
+    "seller_response": (2, "working_days", None),
+    "unshipped_refund_response": (2, "working_days", None),
+    "return_confirm": (2, "working_days", None),
+    "quality_window": (7, "days", "delivery_time"),
+    "silent_outcome": ("auto_refund_le_sgd50_else_auto_return", None, None),
+    "return_address": ("platform_reverse_logistics", None, None),
+}
+
+
+def rule_set(platform: str, **overrides: Any) -> RuleSet:
+    """The POLICY.md defaults of ``platform``; overrides replace a rule's value."""
+    rules = {key: Rule(rule_id=f"LAW.{key.upper()}", key=key, value=True, source_ids=("S1",))
+             for key in LAW_KEYS}
+    for key, (value, unit, counted_from) in POLICY_DEFAULTS[platform].items():
+        value = overrides.get(key, value)
+        rules[key] = Rule(
+            rule_id=f"{PREFIX[platform]}.{key.upper()}",
+            key=key,
+            value=value,
+            unit=unit,
+            counted_from=counted_from,
+            source_ids=("S10",),
+        )
+    return RuleSet(platform=platform, rules=rules)
