@@ -24,12 +24,13 @@ PYTHON310 = $(shell for p in python3.10 python3 \
   "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 \
     && { command -v "$$p"; break; }; done)
 
-.PHONY: help install train run test validate eval shell clean
+.PHONY: help install db train run test validate eval shell clean
 
 help:
 	@echo "make run       set up, train if needed, serve the bot (Ctrl-C stops it)"
 	@echo "make test      set up, train if needed, run every test"
 	@echo "make train     train the model (only when data/config/domain changed)"
+	@echo "make db        migrate the database and load rules + demo orders (DATABASE_URL)"
 	@echo "make eval      score the model on ../shared/eval with baselines and CV"
 	@echo "make shell     talk to the bot in the terminal"
 	@echo "make validate  rasa data validate --fail-on-warnings"
@@ -48,6 +49,11 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	@touch $@
 
+# The rule base (data/rules/*.yml) and demo orders in the database: migrate, then an
+# idempotent load (cheap; refreshes the demo's relative dates).
+db: $(VENV)/.installed
+	$(PY) -m bot.rules load
+
 train: $(MODEL)
 
 $(MODEL): $(VENV)/.installed $(TRAIN_SOURCES)
@@ -57,15 +63,15 @@ $(MODEL): $(VENV)/.installed $(TRAIN_SOURCES)
 validate: $(VENV)/.installed
 	$(RASA) data validate --fail-on-warnings
 
-run: $(MODEL)
+run: $(MODEL) db
 	$(PY) -m bot.serve --model $(MODEL)
 
-shell: $(MODEL)
+shell: $(MODEL) db
 	@mkdir -p var
 	$(RASA) run actions --actions actions --port 5055 >var/actions-shell.log 2>&1 & \
 	  pid=$$!; trap "kill $$pid" EXIT; $(RASA) shell --model $(MODEL)
 
-test: $(MODEL)
+test: $(MODEL) db
 	$(RASA) data validate --fail-on-warnings
 	$(PY) -m pytest
 	$(RASA) test core --stories tests --model $(MODEL) --fail-on-prediction-errors --out results/test_stories

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pathlib
 import secrets
 from typing import Mapping, Optional
+
+PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'anxin.db'}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,11 +26,15 @@ class Settings:
             be committed and a fresh clone still starts.
         api_token_generated: whether ``api_token`` was generated for this run.
         host: interface the servers bind to (``ANXIN_HOST``).
+        database_url: SQLAlchemy URL of the rule base, orders and decision log
+            (``DATABASE_URL``); by default a SQLite file in ``var/`` so a fresh
+            clone works without a database server.
     """
 
     api_token: str
     api_token_generated: bool
     host: str
+    database_url: str = DEFAULT_DATABASE_URL
 
 
 def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
@@ -37,4 +45,5 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         api_token=token or secrets.token_urlsafe(24),
         api_token_generated=not token,
         host=env.get("ANXIN_HOST", "localhost").strip() or "localhost",
+        database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
     )
