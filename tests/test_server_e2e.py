@@ -70,7 +70,8 @@ def test_empty_and_odd_messages_never_give_a_server_error(running_bot) -> None:
     for body in ({"sender": "e2e-odd", "message": ""},
                  {"sender": "e2e-odd", "message": "   \u200b\u3000 "},
                  {"sender": "e2e-odd", "message": "😡😡😡"},
-                 {"sender": "e2e-odd", "message": "\x00\x07 退款"}):
+                 {"sender": "e2e-odd", "message": "\x00\x07 退款"},
+                 {"sender": "e2e-odd", "message": "退款\ud800"}):
         response = requests.post(f"{running_bot.base_url}/webhooks/rest/webhook", json=body, timeout=60)
         assert response.status_code < 500, (body, response.status_code, response.text[:300])
 

@@ -40,6 +40,10 @@ def test_control_and_zero_width_characters_become_spaces() -> None:
     assert clean_whitespace("退\u200b款\t\n了\x07") == "退 款  了 "
 
 
+def test_lone_surrogates_are_replaced_not_fatal() -> None:
+    assert normalize("退款\ud800了", 1000) == "退款\ufffd了"
+
+
 def test_shorten_keeps_head_and_tail() -> None:
     text = "开头" + "啊" * 5000 + "我要退款"
     short = shorten(text, 100)

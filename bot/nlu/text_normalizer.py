@@ -32,6 +32,9 @@ FULL_WIDTH_OFFSET = 0xFEE0
 IDEOGRAPHIC_SPACE = "\u3000"
 # Zero-width and other invisible format characters that arrive from copy-paste.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff]")
+# Lone surrogates (a JSON "\ud800") are not text; OpenCC cannot encode them.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+REPLACEMENT_CHARACTER = "\ufffd"
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,10 +80,12 @@ def to_simplified(text: Text) -> Text:
 def clean_whitespace(text: Text) -> Text:
     """Turn control, invisible and unusual whitespace characters into plain spaces.
 
+    Lone surrogates become U+FFFD, so nothing downstream fails to encode them.
+
     Runs of spaces are kept (one space per character) so offsets do not move; the
     tokenizer drops blank tokens anyway.
     """
-    text = _INVISIBLE.sub(" ", text)
+    text = _INVISIBLE.sub(" ", _SURROGATES.sub(REPLACEMENT_CHARACTER, text))
     return "".join(
         " " if char.isspace() or unicodedata.category(char) == "Cc" else char
         for char in text
