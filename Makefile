@@ -9,7 +9,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/anxin.tar.gz
 EVAL_FILE ?= ../shared/eval/real_buyer_messages.tsv
 TRAIN_SOURCES := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml data/jieba/*) \
-                 $(wildcard bot/nlu/*.py)
+                 $(wildcard data/entities/*.yml) data/rules/categories.yml $(wildcard bot/nlu/*.py)
 # Quiet library noise; no telemetry (the bot must not reach out at run time).
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1

@@ -85,3 +85,31 @@ def test_no_evaluation_message_in_training_data() -> None:
     hits = close_pairs(training_texts(), eval_texts())
     report = "\n".join(f"  {t!r} ~ eval {e!r} ({r})" for t, e, r in hits)
     assert not hits, f"training examples too close to evaluation messages:\n{report}"
+
+
+def lexicon_phrases() -> List[str]:
+    """Every string in the entity pattern files (data/entities/*.yml)."""
+    import yaml
+
+    phrases: List[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, str):
+            phrases.append(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for path in sorted((PROJECT_ROOT / "data" / "entities").glob("*.yml")):
+        walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return phrases
+
+
+@pytest.mark.skipif(not EVAL_FILE.exists(), reason="../shared/eval is not beside the project")
+def test_no_evaluation_message_is_an_entity_phrase() -> None:
+    evals = {canonical(text) for text in eval_texts()}
+    hits = [p for p in lexicon_phrases() if len(canonical(p)) >= 4 and canonical(p) in evals]
+    assert hits == []

@@ -3,7 +3,8 @@
 Run from the project root, e.g.
     .venv/bin/python -m bot.evaluation --model models/anxin.tar.gz --no-cv
 Writes results/eval.json, results/eval_errors.tsv and results/confusion_matrix.png, and
-prints the comparison table.
+prints the comparison table. If the entity test set (tests/data/entity_test_set.yml)
+exists, the entities are scored too (eval.json "entities", a second table).
 """
 
 import argparse
@@ -17,11 +18,13 @@ from bot.evaluation.baselines import (
     load_training_examples,
 )
 from bot.evaluation.cross_validation import run_cross_validation
+from bot.evaluation.entities import evaluate_entities
 from bot.evaluation.eval_set import EvalRow, load_eval_set
 from bot.evaluation.rasa_model import ModelPredictions, predict_with_model
 from bot.evaluation.report import (
     SystemScore,
     build_report,
+    format_entity_table,
     format_table,
     write_errors,
     write_json,
@@ -33,6 +36,7 @@ DEFAULT_MODEL = PROJECT_ROOT / "models" / "anxin.tar.gz"
 DEFAULT_EVAL_FILE = (PROJECT_ROOT / "../shared/eval/real_buyer_messages.tsv").resolve()
 DEFAULT_OUT = PROJECT_ROOT / "results"
 NLU_DATA = PROJECT_ROOT / "data" / "nlu"
+DEFAULT_ENTITY_TEST_SET = PROJECT_ROOT / "tests" / "data" / "entity_test_set.yml"
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
@@ -55,6 +59,12 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         type=Path,
         default=DEFAULT_OUT,
         help="directory for eval.json, eval_errors.tsv and the PNG",
+    )
+    parser.add_argument(
+        "--entity-test-set",
+        type=Path,
+        default=DEFAULT_ENTITY_TEST_SET,
+        help="labelled entity cases (YAML); skipped when the file does not exist",
     )
     parser.add_argument(
         "--no-cv",
@@ -128,6 +138,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not args.no_cv:
         cv = run_cross_validation(PROJECT_ROOT, args.out / "cross_validation")
     confusion = confusion_matrix([row.label for row in rows], predictions.intents)
+    entities = None
+    if args.entity_test_set.is_file():
+        entities = evaluate_entities(args.model, args.entity_test_set)
 
     args.out.mkdir(parents=True, exist_ok=True)
     model, keywords, tfidf = systems
@@ -137,6 +150,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         cross_validation=cv,
         median_parse_ms=predictions.median_parse_ms,
         confusion=confusion,
+        entities=entities,
     )
     write_json(args.out / "eval.json", report)
     write_errors(args.out / "eval_errors.tsv", rows, predictions)
@@ -144,6 +158,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         confusion, args.out / "confusion_matrix.png", "anxin on real buyer messages"
     )
     print(format_table(systems, cv, predictions.median_parse_ms))
+    if entities is not None:
+        print()
+        print(format_entity_table(entities))
     return 0
 
 

@@ -58,6 +58,7 @@ def build_report(
     cross_validation: Optional[CrossValidationResult],
     median_parse_ms: float,
     confusion: List[List[int]],
+    entities: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Assembles eval.json; it holds numbers only, never buyer messages.
 
@@ -67,6 +68,8 @@ def build_report(
         cross_validation: cross-validation result, or None when it was skipped.
         median_parse_ms: the model's median parse time per message.
         confusion: the model's confusion matrix.
+        entities: the entity scores (bot.evaluation.entities.entity_report), or
+            None when there is no entity test set.
 
     Returns:
         A JSON-serialisable dict.
@@ -90,6 +93,7 @@ def build_report(
             "columns": list(CONFUSION_COLUMNS),
             "counts": confusion,
         },
+        "entities": entities,
     }
 
 
@@ -165,5 +169,31 @@ def format_table(
     lines.append(
         f"scored rows: {systems[0].score.n_scored}; "
         f"model median parse time: {median_parse_ms:.1f} ms/message"
+    )
+    return "\n".join(lines)
+
+
+def format_entity_table(entities: Dict[str, Any]) -> str:
+    """Renders the entity scores (the "entities" block of eval.json).
+
+    Args:
+        entities: per-type scores, case count and parse times.
+
+    Returns:
+        The table as text, without a trailing newline.
+    """
+    header = ["precision", "recall", "F1", "value acc", "gold", "pred"]
+    lines = [f"{'entity':<17}" + "".join(f"{name:>10}" for name in header)]
+    for kind, s in entities["per_type"].items():
+        if kind == "all":
+            lines.append("")
+        lines.append(
+            f"{kind:<17}{s['precision']:>10.3f}{s['recall']:>10.3f}{s['f1']:>10.3f}"
+            f"{s['value_accuracy']:>10.3f}{s['n_gold']:>10}{s['n_predicted']:>10}"
+        )
+    lines.append("")
+    lines.append(
+        f"entity cases: {entities['n_cases']}; NLU parse time median "
+        f"{entities['median_parse_ms']:.1f} ms, p95 {entities['p95_parse_ms']:.1f} ms"
     )
     return "\n".join(lines)
