@@ -119,8 +119,7 @@ def parse_line(line: str, classify: Optional[Classifier] = None) -> Dict[str, An
             platform=_choice(data, "platform", PLATFORMS),
             request=_choice(data, "request", REQUESTS),
             reason=_choice(data, "reason", REASONS),
-            evidence=tuple(json.dumps(item, sort_keys=True) if isinstance(item, (dict, list)) else item
-                           for item in evidence),
+            evidence=tuple(evidence),
         ),
         "order": parse_order(data.get("order"), classify),
         "now": parse_time(data.get("now"), "now", required_offset=True),

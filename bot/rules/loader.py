@@ -483,11 +483,7 @@ def _sync(
             session.add(table(**row))
             counts.inserted += 1
             continue
-        changed = False
-        for field, value in row.items():
-            if getattr(obj, field) != value:
-                setattr(obj, field, value)
-                changed = True
+        changed = repository.assign_changed(obj, row)
         counts.updated += changed
         counts.unchanged += not changed
     session.flush()

@@ -144,6 +144,19 @@ def _ensure_shop_and_buyer(
     session.flush()
 
 
+def assign_changed(obj: Any, values: Dict[str, Any]) -> bool:
+    """Set only the fields whose value differs; return whether any did.
+
+    Upserts of rules and orders use it so an unchanged reload writes nothing.
+    """
+    changed = False
+    for field, value in values.items():
+        if getattr(obj, field) != value:
+            setattr(obj, field, value)
+            changed = True
+    return changed
+
+
 def _upsert_order(
     session: Session, clean: Dict[str, Any], *, now: dt.datetime, report: ImportReport
 ) -> None:
@@ -153,12 +166,7 @@ def _upsert_order(
         session.add(OrderRow(**{"created_at": now, **clean, "updated_at": now}))
         report.inserted += 1
         return
-    changed = False
-    for field, value in clean.items():
-        if getattr(order, field) != value:
-            setattr(order, field, value)
-            changed = True
-    if changed:
+    if assign_changed(order, clean):
         order.updated_at = now
         report.updated += 1
     else:
