@@ -315,3 +315,27 @@ def test_quality_reasons_are_never_declined(
                    the_order, signed + elapsed)
     assert decision.verdict != "decline"
     assert decision.rule_ids
+
+
+# Escalation ------------------------------------------------------------------
+
+def test_a_threat_never_changes_a_decline_but_brings_in_a_person() -> None:
+    late = NOW + timedelta(days=30)
+    calm = run(ask(), order(), late)
+    angry = run(dataclasses.replace(ask(), escalation=True), order(), late)
+    assert (calm.verdict, calm.decline_reason, calm.handoff_reason) == (
+        "decline", "window_expired", None)
+    assert (angry.verdict, angry.decline_reason, angry.handoff_reason) == (
+        "decline", "window_expired", "escalation_threat")
+    assert "LAW.PROC_ESCALATION_THREAT" in angry.rule_ids and "deescalate" in angry.notes
+
+
+def test_a_threat_on_an_approved_request_changes_nothing() -> None:
+    calm = run(ask(), order(), NOW)
+    angry = run(dataclasses.replace(ask(), escalation=True), order(), NOW)
+    assert angry == calm and angry.verdict == "approve"
+
+
+def test_a_threat_keeps_the_original_handoff_reason() -> None:
+    angry = run(dataclasses.replace(ask(reason="counterfeit_suspected"), escalation=True), order(), NOW)
+    assert (angry.verdict, angry.handoff_reason) == ("handoff", "counterfeit_claim")

@@ -58,12 +58,12 @@ def order_count(env: Dict[str, str]) -> int:
 def test_load_is_idempotent_and_prints_counts(env) -> None:
     first = run(env, "load", "--now", NOW_ARG)
     assert first.returncode == 0, first.stderr
-    assert "rules: 80 (80 new" in first.stdout
+    assert "rules: 81 (81 new" in first.stdout
     assert "orders: " in first.stdout and "loaded" in first.stdout
 
     second = run(env, "load", "--now", NOW_ARG)
     assert second.returncode == 0, second.stderr
-    assert "rules: 80 (0 new, 0 changed, 0 removed)" in second.stdout
+    assert "rules: 81 (0 new, 0 changed, 0 removed)" in second.stdout
     assert "already up to date" in second.stdout
 
 
@@ -110,7 +110,7 @@ def test_orders_import_unreadable_files(env, tmp_path) -> None:
 def test_rules_validate_good_and_bad_dirs(env, tmp_path) -> None:
     good = run(env, "rules", "validate")
     assert good.returncode == 0, good.stderr
-    assert good.stdout.startswith("ok: 15 law rows, 65 platform rows")
+    assert good.stdout.startswith("ok: 16 law rows, 65 platform rows")
 
     data = copy_data(tmp_path)
     edit_yaml(

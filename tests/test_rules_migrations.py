@@ -14,6 +14,7 @@ from utils.rules_db import snapshot, use_database
 
 TABLES = {
     "platforms",
+    "handoffs",
     "rules",
     "categories",
     "shops",

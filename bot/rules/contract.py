@@ -43,13 +43,15 @@ def _choice(
     return value
 
 
-def _flag(data: Mapping[str, Any], field: str, default: Optional[bool]) -> Optional[bool]:
+def _flag(
+    data: Mapping[str, Any], field: str, default: Optional[bool], prefix: str = "order."
+) -> Optional[bool]:
     value = data.get(field)
     if value is None:
         return default
     if isinstance(value, bool):
         return value
-    raise ContractError(f"'order.{field}' must be true or false; got {value!r}")
+    raise ContractError(f"'{prefix}{field}' must be true or false; got {value!r}")
 
 
 def parse_time(value: Any, field: str, required_offset: bool = False) -> Optional[datetime]:
@@ -120,6 +122,7 @@ def parse_line(line: str, classify: Optional[Classifier] = None) -> Dict[str, An
             request=_choice(data, "request", REQUESTS),
             reason=_choice(data, "reason", REASONS),
             evidence=tuple(evidence),
+            escalation=bool(_flag(data, "escalation", False, prefix="")),
         ),
         "order": parse_order(data.get("order"), classify),
         "now": parse_time(data.get("now"), "now", required_offset=True),

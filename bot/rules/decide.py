@@ -111,6 +111,12 @@ def decide(
     zone = ZoneInfo(str(rules["timezone"].value))
     now = _local(now, zone)
     verdict, payer, decline, handoff, timer_key = _procedure(request, order, now, zone, trace)
+    if request.escalation and verdict != "approve":
+        # A threat never changes the verdict; it brings a person in, with priority.
+        trace.cite("proc_escalation_threat")
+        trace.note("deescalate")
+        handoff = handoff or "escalation_threat"
+        timer_key = timer_key or "seller_response"
     deadline = None
     if timer_key is not None:
         deadline = add_timer(now, trace.cite(timer_key), zone)

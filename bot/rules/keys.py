@@ -58,6 +58,7 @@ RULE_KEYS = {
     "proc_closed_order": KeySpec(LAW_SCOPE, "citation"),
     "proc_partial_refund": KeySpec(LAW_SCOPE, "citation"),
     "proc_needs_return": KeySpec(LAW_SCOPE, "citation"),
+    "proc_escalation_threat": KeySpec(LAW_SCOPE, "citation"),
     # Platform defaults (POLICY.md section 2); shops may improve the marked ones.
     "timezone": KeySpec("platform", "text"),
     "no_reason_window": KeySpec(

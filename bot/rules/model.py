@@ -25,6 +25,7 @@ class Rule:
             ``completed_else_signed``) or None.
         source_ids: ids of the sources in ``../shared/reference/after-sales-rules.md``.
         certainty: ``O``, ``O-p``, ``S`` or ``U`` as in that register.
+        note: the rule in plain Chinese, quoted when a reply cites it.
     """
 
     rule_id: str
@@ -34,6 +35,7 @@ class Rule:
     counted_from: Optional[str] = None
     source_ids: Tuple[str, ...] = ()
     certainty: str = "O"
+    note: Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,12 +84,17 @@ class Order:
 
 @dataclasses.dataclass(frozen=True)
 class AfterSalesRequest:
-    """What the buyer asks for, on which platform, with which evidence."""
+    """What the buyer asks for, on which platform, with which evidence.
+
+    ``escalation`` is true when the buyer threatened a complaint or platform
+    intervention: it never changes the verdict, only adds a handoff (POLICY §3).
+    """
 
     platform: str
     request: str
     reason: str
     evidence: Tuple[Any, ...] = ()
+    escalation: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -173,7 +173,8 @@ def _upsert_order(
         report.unchanged += 1
 
 
-def _as_model(row: OrderRow) -> model.Order:
+def as_model(row: OrderRow) -> model.Order:
+    """The row as the frozen ``model.Order`` that ``decide`` takes."""
     return model.Order(**{field: getattr(row, field) for field in ORDER_FIELDS})
 
 
@@ -194,7 +195,7 @@ def order_for(
     row = session.get(OrderRow, str(order_id).strip())
     if row is None or (buyer_id is not None and row.buyer_id != buyer_id):
         return None
-    return _as_model(row)
+    return as_model(row)
 
 
 def recent_orders(
@@ -228,7 +229,7 @@ def recent_orders(
     if shop_id is not None:
         query = query.where(OrderRow.shop_id == shop_id)
     query = query.order_by(OrderRow.created_at.desc(), OrderRow.order_id)
-    return [_as_model(row) for row in session.execute(query).scalars()]
+    return [as_model(row) for row in session.execute(query).scalars()]
 
 
 def _json_safe(value: Any) -> Any:

@@ -36,6 +36,7 @@ def _rule(row: RuleRow) -> Rule:
         counted_from=row.counted_from,
         source_ids=tuple(row.source_ids or ()),
         certainty=row.certainty,
+        note=row.note,
     )
 
 
@@ -48,6 +49,7 @@ def _promise_rule(promise: ShopPromise) -> Rule:
         counted_from=promise.counted_from,
         source_ids=SHOP_PROMISE_SOURCES,
         certainty=SHOP_PROMISE_CERTAINTY,
+        note=promise.note,
     )
 
 

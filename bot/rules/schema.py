@@ -199,3 +199,25 @@ class DecisionRow(Base):
     rule_ids = Column(JSON, nullable=False)
     deadline = Column(UTCDateTime, nullable=True)
     notes = Column(JSON, nullable=False)
+
+
+class HandoffRow(Base):
+    """A conversation handed to a person: why, by when, and when the bot got it back.
+
+    The bot pauses itself (Rasa's ``ConversationPaused``) when it writes a row;
+    ``resumed_at`` is set when an agent hands the conversation back. An open
+    row (``resumed_at`` NULL) is what the agents' queue shows.
+    """
+
+    __tablename__ = "handoffs"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    reason = Column(String(32), nullable=False)
+    priority = Column(String(16), nullable=False, default="normal")
+    decision_id = Column(Integer, ForeignKey("decisions.id"), nullable=True)
+    channel = Column(String(32), nullable=True)
+    created_at = Column(UTCDateTime, nullable=False)
+    answer_by = Column(UTCDateTime, nullable=True)
+    resumed_at = Column(UTCDateTime, nullable=True)
+    resumed_by = Column(String(64), nullable=True)
