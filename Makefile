@@ -24,7 +24,7 @@ PYTHON310 = $(shell for p in python3.10 python3 \
   "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 \
     && { command -v "$$p"; break; }; done)
 
-.PHONY: help install db train run test validate eval shell clean
+.PHONY: help install db train run test validate eval shell chat clean
 
 help:
 	@echo "make run       set up, train if needed, serve the bot (Ctrl-C stops it)"
@@ -32,7 +32,8 @@ help:
 	@echo "make train     train the model (only when data/config/domain changed)"
 	@echo "make db        migrate the database and load rules + demo orders (DATABASE_URL)"
 	@echo "make eval      score the model on ../shared/eval with baselines and CV"
-	@echo "make shell     talk to the bot in the terminal"
+	@echo "make shell     talk to the bot in the terminal (rasa shell, no buyer identity)"
+	@echo "make chat      chat as a demo buyer with the bot of make run: make chat BUYER=buyer_tg_lin"
 	@echo "make validate  rasa data validate --fail-on-warnings"
 
 install: $(VENV)/.installed
@@ -65,6 +66,9 @@ validate: $(VENV)/.installed
 
 run: $(MODEL) db
 	$(PY) -m bot.serve --model $(MODEL)
+
+chat: $(VENV)/.installed
+	$(PY) -m bot.conversation chat --buyer $(or $(BUYER),buyer_tm_chen)
 
 shell: $(MODEL) db
 	@mkdir -p var

@@ -14,6 +14,7 @@ from typing import Mapping, Optional
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'anxin.db'}"
+DEFAULT_RASA_URL = "http://localhost:5005"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,12 +30,15 @@ class Settings:
         database_url: SQLAlchemy URL of the rule base, orders and decision log
             (``DATABASE_URL``); by default a SQLite file in ``var/`` so a fresh
             clone works without a database server.
+        rasa_url: where tools reach the Rasa server's HTTP API (``ANXIN_RASA_URL``),
+            e.g. to hand a conversation back to the bot.
     """
 
     api_token: str
     api_token_generated: bool
     host: str
     database_url: str = DEFAULT_DATABASE_URL
+    rasa_url: str = DEFAULT_RASA_URL
 
 
 def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
@@ -46,4 +50,5 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         api_token_generated=not token,
         host=env.get("ANXIN_HOST", "localhost").strip() or "localhost",
         database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+        rasa_url=(env.get("ANXIN_RASA_URL", "").strip() or DEFAULT_RASA_URL).rstrip("/"),
     )

@@ -36,15 +36,25 @@ def domain() -> dict:
 class RunningBot:
     """A `python -m bot.serve` process and how to talk to it."""
 
-    def __init__(self, process: subprocess.Popen, ports: tuple, token: str, log: pathlib.Path):
+    def __init__(
+        self, process: subprocess.Popen, ports: tuple, token: str, log: pathlib.Path, env: dict
+    ):
         self.process = process
         self.ports = ports
         self.base_url = f"http://127.0.0.1:{ports[0]}"
         self.token = token
         self.log = log
+        self.env = env
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        """Run ``python -m <args>`` against this bot's database and HTTP API."""
+        return subprocess.run(
+            [sys.executable, "-m", *args], cwd=PROJECT_ROOT, env=self.env,
+            capture_output=True, text=True, timeout=120,
+        )
 
     def say(self, sender: str, text: str, **extra) -> requests.Response:
-        """POST one message to the REST channel."""
+        """POST one message to the REST channel (``extra``: e.g. ``metadata``)."""
         return requests.post(
             f"{self.base_url}/webhooks/rest/webhook",
             json={"sender": sender, "message": text, **extra},
@@ -61,7 +71,19 @@ def running_bot(tmp_path_factory) -> Iterator[RunningBot]:
     port, actions_port = free_port(), free_port()
     token = "test-token-" + os.urandom(4).hex()
     log = tmp / "serve.log"
-    env = {**os.environ, "ANXIN_API_TOKEN": token, "ANXIN_HOST": "127.0.0.1"}
+    env = {
+        **os.environ,
+        "ANXIN_API_TOKEN": token,
+        "ANXIN_HOST": "127.0.0.1",
+        "ANXIN_RASA_URL": f"http://127.0.0.1:{port}",
+        "DATABASE_URL": f"sqlite:///{tmp / 'anxin.db'}",
+    }
+    loaded = subprocess.run(
+        [sys.executable, "-m", "bot.rules", "load"], cwd=PROJECT_ROOT, env=env,
+        capture_output=True, text=True, timeout=120,
+    )
+    if loaded.returncode != 0:
+        pytest.fail(f"could not load the rule base:\n{loaded.stderr}")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.serve", "--model", str(MODEL), "--port", str(port),
          "--actions-port", str(actions_port), "--tracker-db", str(tmp / "tracker.db")],
@@ -73,7 +95,7 @@ def running_bot(tmp_path_factory) -> Iterator[RunningBot]:
             process.kill()
             pytest.fail(f"bot did not start:\n{log.read_text()[-3000:]}")
         time.sleep(1)
-    bot = RunningBot(process, (port, actions_port), token, log)
+    bot = RunningBot(process, (port, actions_port), token, log, env)
     yield bot
     if process.poll() is None:
         process.send_signal(signal.SIGINT)

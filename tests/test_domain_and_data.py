@@ -48,7 +48,7 @@ def test_sessions_expire(domain) -> None:
 
 
 @pytest.mark.parametrize("name", ["utter_greet", "utter_goodbye", "utter_thank",
-                                  "utter_out_of_scope", "utter_request_human",
+                                  "utter_out_of_scope", "utter_handoff",
                                   "utter_ask_rephrase", "utter_offer_human"])
 def test_required_responses_exist_in_chinese(domain, name: str) -> None:
     for variation in domain["responses"][name]:

@@ -1,0 +1,94 @@
+"""Decide the buyer's request under POLICY.md, log it, and answer.
+
+The decision is ``bot.rules.decide`` over the order and the shop's rule set at
+the current time; the desk appends it to the decision log with the message that
+made the request. The ``verdict`` slot then picks what follows (rules.yml): a
+photo request, a person, or nothing more.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.context import REQUEST_INTENTS, buyer, desk, off_loop, say
+from bot.conversation.desk import Outcome
+from bot.conversation.replies import decision_replies
+
+# Messages that carry a request: the one a decision is logged against.
+REQUEST_CARRIERS = set(REQUEST_INTENTS) | {"threaten_escalation"}
+
+
+def request_message(tracker: Tracker) -> Tuple[Optional[str], Optional[str], Optional[float]]:
+    """Text, intent and confidence of the latest message that made a request.
+
+    A form completed by "尺码不合适" or an order number answers the request
+    "我要退货"; the log records the request, falling back to the latest message.
+    """
+    latest = None
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        parse = event.get("parse_data") or {}
+        intent = parse.get("intent") or {}
+        found = (event.get("text"), intent.get("name"), intent.get("confidence"))
+        latest = latest or found
+        if intent.get("name") in REQUEST_CARRIERS:
+            return found
+    return latest or (None, None, None)
+
+
+async def decide_and_answer(
+    dispatcher: CollectingDispatcher, tracker: Tracker, *, escalation: bool
+) -> Tuple[Outcome, List[Dict[Text, Any]]]:
+    """Decide the request in the slots, send the reply, return the slot events."""
+    text, intent, confidence = request_message(tracker)
+    who = buyer(tracker)
+    outcome = await off_loop(
+        desk().decide,
+        conversation_id=tracker.sender_id,
+        message=text,
+        intent=intent,
+        confidence=confidence,
+        request_type=tracker.get_slot("request_type") or "return",
+        reason=tracker.get_slot("reason") or "no_reason",
+        order_id=tracker.get_slot("order_id"),
+        buyer_id=who["buyer_id"],
+        shop_id=who["shop_id"],
+        platform=who["platform"],
+        evidence=tracker.get_slot("evidence") or [],
+        escalation=escalation,
+    )
+    for reply in decision_replies(outcome):
+        say(dispatcher, reply)
+    decision = outcome.decision
+    verdict = "handoff" if decision.handoff_reason else decision.verdict
+    events = [
+        SlotSet("verdict", verdict),
+        SlotSet("handoff_reason", decision.handoff_reason),
+        SlotSet("decision_id", float(outcome.decision_id)),
+        SlotSet("escalation", False),
+        SlotSet("order_misses", 0),
+    ]
+    return outcome, events
+
+
+class ActionDecide(Action):
+    """Apply the rule base to the request and tell the buyer the outcome."""
+
+    def name(self) -> Text:
+        """Run after the after-sales or evidence form completes."""
+        return "action_decide"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        """Decide, log, reply."""
+        _, events = await decide_and_answer(
+            dispatcher, tracker, escalation=bool(tracker.get_slot("escalation"))
+        )
+        return events
