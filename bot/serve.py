@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -72,6 +73,20 @@ def _stop(process: subprocess.Popen, what: str) -> None:
         process.wait()
 
 
+def busy_port(host: str, ports: Sequence[int]) -> Optional[int]:
+    """The first of ``ports`` something already listens on (another bot still running?).
+
+    Checked before starting: otherwise the old server would answer the health
+    check and this launcher would announce a bot that is not its own.
+    """
+    for port in ports:
+        with socket.socket() as probe:
+            probe.settimeout(1)
+            if probe.connect_ex((host, port)) == 0:
+                return port
+    return None
+
+
 def _rasa(*args: str) -> List[str]:
     return [sys.executable, "-m", "rasa", *args]
 
@@ -80,6 +95,15 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run both servers until interrupted; returns the exit code."""
     (PROJECT_ROOT / "var").mkdir(exist_ok=True)
     host = settings.host
+    taken = busy_port(host, (args.port, args.actions_port))
+    if taken is not None:
+        print(
+            f"Could not start Anxin: port {taken} on {host} is already in use "
+            "(is another `make run` still running?). Stop it, or pass --port / --actions-port.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
     endpoints = render_endpoints(
         PROJECT_ROOT / "endpoints.yml",
         RUN_DIR / f"endpoints-{args.port}.yml",
