@@ -8,6 +8,10 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/anxin.tar.gz
 EVAL_FILE ?= ../shared/eval/real_buyer_messages.tsv
+# The chat widget's browser library (socket.io-client), installed with npm from the
+# lockfile in bot/channels/npm into the git-ignored var/npm; the bot serves its dist file.
+NPM_DIR := var/npm
+SOCKETIO_JS := $(NPM_DIR)/node_modules/socket.io-client/dist/socket.io.min.js
 TRAIN_SOURCES := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml data/jieba/*) \
                  $(wildcard data/entities/*.yml) data/rules/categories.yml $(wildcard bot/nlu/*.py)
 # Quiet library noise; no telemetry (the bot must not reach out at run time).
@@ -24,7 +28,7 @@ PYTHON310 = $(shell for p in python3.10 python3 \
   "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 \
     && { command -v "$$p"; break; }; done)
 
-.PHONY: help install db train run test validate eval shell chat clean
+.PHONY: help install db train run test validate eval shell chat clean widget browser
 
 help:
 	@echo "make run       set up, train if needed, serve the bot (Ctrl-C stops it)"
@@ -55,6 +59,36 @@ $(VENV)/.installed: requirements.txt constraints.txt
 db: $(VENV)/.installed
 	$(PY) -m bot.rules load
 
+widget: $(SOCKETIO_JS)
+
+$(SOCKETIO_JS): bot/channels/npm/package.json bot/channels/npm/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "The chat widget needs npm (Node.js 18+) to install socket.io-client into $(NPM_DIR); install Node.js, then run make again." >&2; \
+	  exit 1; }
+	@mkdir -p $(NPM_DIR)
+	cp bot/channels/npm/package.json bot/channels/npm/package-lock.json $(NPM_DIR)/
+	npm ci --prefix $(NPM_DIR) --no-audit --no-fund --loglevel=error
+	@test -f $@ || { echo "npm ci finished but $@ is missing" >&2; exit 1; }
+	@touch $@
+
+# The widget's browser tests drive Debian's chromium through chromedriver.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo "Installing chromium and chromium-driver for the widget's browser tests (apt-get)"; \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+	  if ! { $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium chromium-driver; }; then \
+	    echo "make test: 'apt-get install chromium chromium-driver' failed, so the widget's browser tests cannot run." >&2; \
+	    echo "They need /usr/bin/chromium and /usr/bin/chromedriver: install both (as root, with Debian's package sources reachable) and run make test again." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+	@if [ -z "$$(fc-list :lang=zh 2>/dev/null)" ]; then \
+	  echo "Installing a Chinese font (fonts-wqy-microhei) so the widget's screenshots are readable"; \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq fonts-wqy-microhei \
+	    || echo "make test: could not install fonts-wqy-microhei; the tests still run, screenshots show boxes for Chinese" >&2; \
+	fi
+
 train: $(MODEL)
 
 $(MODEL): $(VENV)/.installed $(TRAIN_SOURCES)
@@ -64,7 +98,7 @@ $(MODEL): $(VENV)/.installed $(TRAIN_SOURCES)
 validate: $(VENV)/.installed
 	$(RASA) data validate --fail-on-warnings
 
-run: $(MODEL) db
+run: $(MODEL) db widget
 	$(PY) -m bot.serve --model $(MODEL)
 
 chat: $(VENV)/.installed
@@ -75,7 +109,7 @@ shell: $(MODEL) db
 	$(RASA) run actions --actions actions --port 5055 >var/actions-shell.log 2>&1 & \
 	  pid=$$!; trap "kill $$pid" EXIT; $(RASA) shell --model $(MODEL)
 
-test: $(MODEL) db
+test: $(MODEL) db widget browser
 	$(RASA) data validate --fail-on-warnings
 	$(PY) -m pytest
 	$(RASA) test core --stories tests --model $(MODEL) --fail-on-prediction-errors --out results/test_stories

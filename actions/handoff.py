@@ -20,6 +20,11 @@ from bot.conversation.replies import handoff_reply
 
 # Actions after which the handoff reason is the decision's, not the buyer's wish.
 DECIDING_ACTIONS = ("action_decide", "action_handle_escalation")
+# The chat widget (socketio channel, bot/channels/widget_socketio.py) shows a
+# "人工客服已接手" banner on this custom payload. Other channels (REST, IM) get the
+# text only: for them it would be a second, empty message.
+WIDGET_CHANNEL = "socketio"
+WIDGET_HANDOFF_PAYLOAD = {"handoff": True}
 
 
 class ActionHandoff(Action):
@@ -47,5 +52,8 @@ class ActionHandoff(Action):
             platform=who["platform"],
         )
         rules = await off_loop(desk().rules_for, who["shop_id"], who["platform"])
-        say(dispatcher, handoff_reply(handoff, rules))
+        extra = {}
+        if tracker.get_latest_input_channel() == WIDGET_CHANNEL:
+            extra["json_message"] = dict(WIDGET_HANDOFF_PAYLOAD)
+        say(dispatcher, handoff_reply(handoff, rules), **extra)
         return [SlotSet("handoff_reason", None), ConversationPaused()]

@@ -148,6 +148,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             "\nAnxin is up.\n"
             f"  REST (local):  POST {base}/webhooks/rest/webhook\n"
             f"  socket.io:     {base}/socket.io\n"
+            f"  chat widget:   {base}/webhooks/widget/ (demo page; embed {base}/webhooks/widget/anxin-widget.js)\n"
             f"  HTTP API:      {base}/status?token=…{token_note}\n"
             f"  action server: http://{host}:{args.actions_port}/health\n"
             "Press Ctrl-C to stop both servers.\n",

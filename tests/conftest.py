@@ -15,9 +15,12 @@ import pytest
 import requests
 import yaml
 
+from utils.fake_im import FakeIMPlatform
+
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 MODEL = PROJECT_ROOT / "models" / "anxin.tar.gz"
 STARTUP_TIMEOUT_S = 240
+IM_SECRET = "test-im-secret-" + os.urandom(8).hex()
 
 
 def free_port() -> int:
@@ -63,7 +66,15 @@ class RunningBot:
 
 
 @pytest.fixture(scope="session")
-def running_bot(tmp_path_factory) -> Iterator[RunningBot]:
+def fake_im_platform() -> Iterator[FakeIMPlatform]:
+    """The IM platform's send API (loopback), up before the bot so its URL is in the bot's env."""
+    platform = FakeIMPlatform(IM_SECRET).start()
+    yield platform
+    platform.stop()
+
+
+@pytest.fixture(scope="session")
+def running_bot(tmp_path_factory, fake_im_platform) -> Iterator[RunningBot]:
     """Start the real servers through the launcher `make run` uses; stop them after."""
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does)")
@@ -77,6 +88,9 @@ def running_bot(tmp_path_factory) -> Iterator[RunningBot]:
         "ANXIN_HOST": "127.0.0.1",
         "ANXIN_RASA_URL": f"http://127.0.0.1:{port}",
         "DATABASE_URL": f"sqlite:///{tmp / 'anxin.db'}",
+        "ANXIN_IM_SECRET": IM_SECRET,
+        "ANXIN_IM_SEND_URL": fake_im_platform.url,
+        "ANXIN_IM_RETRY_BASE_S": "0.2",
     }
     loaded = subprocess.run(
         [sys.executable, "-m", "bot.rules", "load"], cwd=PROJECT_ROOT, env=env,

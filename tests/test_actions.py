@@ -590,6 +590,21 @@ async def test_a_buyer_who_asks_for_a_person_gets_one(url) -> None:
     assert open_handoffs(url) == [(SENDER, "buyer_asked", "normal", None, "rest")]
 
 
+async def test_a_handoff_in_the_widget_tells_it_to_show_the_banner(url) -> None:
+    events, dispatcher = await run(
+        ActionHandoff(), text="转人工", intent="request_human", slots=CHEN, input_channel="socketio",
+    )
+    assert events == [SlotSet("handoff_reason", None), ConversationPaused()]
+    assert responses(dispatcher) == ["utter_handoff"]
+    assert dispatcher.messages[0]["custom"] == {"handoff": True}
+    assert open_handoffs(url) == [(SENDER, "buyer_asked", "normal", None, "socketio")]
+
+
+async def test_other_channels_get_no_widget_payload(url) -> None:
+    _, dispatcher = await run(ActionHandoff(), text="转人工", intent="request_human", slots=CHEN)
+    assert not dispatcher.messages[0].get("custom")
+
+
 async def test_a_handoff_after_a_decision_carries_its_reason_and_id(url) -> None:
     slots = request_slots(CHEN, "return", CHEN_ORDER, "health_safety")
     decided, _ = await run(ActionDecide(), text="孩子吃了过敏", intent="request_return", slots=slots)

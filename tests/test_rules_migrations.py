@@ -22,6 +22,8 @@ TABLES = {
     "buyers",
     "orders",
     "decisions",
+    "im_messages",
+    "im_outbox",
 }
 
 

@@ -221,3 +221,47 @@ class HandoffRow(Base):
     answer_by = Column(UTCDateTime, nullable=True)
     resumed_at = Column(UTCDateTime, nullable=True)
     resumed_by = Column(String(64), nullable=True)
+
+
+class IMMessageRow(Base):
+    """A message the IM platform pushed, kept so a retried push is not answered twice.
+
+    The unique (platform, message_id) pair makes "first time or duplicate?" one
+    atomic insert, across restarts and concurrent retries.
+    """
+
+    __tablename__ = "im_messages"
+    __table_args__ = (
+        UniqueConstraint("platform", "message_id", name="uq_im_messages_platform_message"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    platform = Column(String(32), nullable=False)
+    message_id = Column(String(128), nullable=False)
+    conversation_id = Column(String(256), nullable=False)
+    received_at = Column(UTCDateTime, nullable=False)
+
+
+class IMOutboxRow(Base):
+    """A reply to send to the IM platform; kept until the send API accepted it.
+
+    ``next_attempt_at`` moves back exponentially after each failed attempt;
+    ``delivered_at`` is set once the platform answered 2xx. ``buttons`` keeps
+    the reply's buttons so a buyer answering "2" presses the second one.
+    """
+
+    __tablename__ = "im_outbox"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(256), nullable=False, index=True)
+    reply_to = Column(String(128), nullable=False)
+    buyer_id = Column(String(64), nullable=False)
+    shop_id = Column(String(64), nullable=False)
+    platform = Column(String(32), nullable=False)
+    text = Column(Text, nullable=False)
+    buttons = Column(JSON, nullable=True)
+    created_at = Column(UTCDateTime, nullable=False)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UTCDateTime, nullable=False)
+    delivered_at = Column(UTCDateTime, nullable=True, index=True)
+    last_error = Column(Text, nullable=True)

@@ -1,0 +1,1 @@
+"""Rasa input channels of Anxin (the IM webhook, the web chat widget)."""
