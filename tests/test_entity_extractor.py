@@ -92,6 +92,7 @@ def one(extractor, text: str, entity: str, now: datetime = THURSDAY) -> Any:
         ),  # full-width
         ("Lazada order mlz0834567812 refund", "MLZ0834567812"),  # letters + digits
         ("订单号 30912345678901 签收了", "30912345678901"),  # 14 digits after 订单号
+        ("订单号LZSG24A7K3M9Q3的退款到账了吗", "LZSG24A7K3M9Q3"),  # 6 digits after 订单号
     ],
 )
 def test_order_ids_in_ascii_upper_case(extractor, text, order_id) -> None:
@@ -109,6 +110,7 @@ def test_order_ids_in_ascii_upper_case(extractor, text, order_id) -> None:
         "付了¥1234567890",
         "条码6901234567892查不到",
         "随便一串30912345678901",  # 14 digits without an order word
+        "这款的货号是LZSG24A7K3M9Q3",  # few digits and no order word
     ],
 )
 def test_numbers_that_are_not_order_ids(extractor, text) -> None:

@@ -160,6 +160,9 @@ _SERVICE_NUMBER = re.compile(r"[48]00[0-9]{7}")
 TAOBAO_PLATFORMS = ["taobao", "tmall", "tmall_global"]
 JD_PLATFORMS = ["jd_international"]
 LAZADA_PLATFORMS = ["lazada"]
+# Right after 订单号 a mixed id needs fewer digits (LZSG24A7K3M9Q1 has six):
+# the word says what it is, so SKU-like codes elsewhere stay out.
+MIN_DIGITS_AFTER_ORDER_WORD = 4
 
 
 def _cue_before(lowered: str, start: int) -> Optional[str]:
@@ -198,7 +201,7 @@ def extract_ids(text: str) -> List[Found]:
     """Order numbers and tracking numbers.
 
     Taobao/Tmall/Tmall Global: 16-19 digits; JD: 9-13 digits; Lazada: letters and
-    digits, 10-16 characters with at least 8 digits. 14-15 digits count only
+    digits, 10-16 characters with at least 8 digits (4 right after an order word). 14-15 digits count only
     after an order word (订单号). Phone numbers (11 digits from 1), amounts
     (129元, ¥…), hotlines and numbers named as something else (手机, 条码,
     防伪码…) are skipped. After 快递单号/运单号/物流单号/快递号 (or a courier name),
@@ -223,7 +226,9 @@ def extract_ids(text: str) -> List[Found]:
         if digits < len(run):  # letters and digits
             if _COURIER_ID.fullmatch(upper):
                 found.append(Found(TRACKING_NUMBER, start, end, upper))
-            elif 10 <= len(run) <= 16 and digits >= 8 and cue != "other":
+            elif 10 <= len(run) <= 16 and cue != "other" and (
+                digits >= 8 or (cue == "order" and digits >= MIN_DIGITS_AFTER_ORDER_WORD)
+            ):
                 kind = TRACKING_NUMBER if cue == "tracking" else ORDER_ID
                 info = (
                     None if kind == TRACKING_NUMBER else {"platforms": LAZADA_PLATFORMS}
