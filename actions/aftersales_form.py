@@ -9,7 +9,8 @@ found is asked for once more, then a person takes over (POLICY.md §3 step 1).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+import contextvars
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -23,6 +24,10 @@ from bot.rules.vocabulary import REASONS, REQUESTS
 
 MAX_ORDER_BUTTONS = 5
 LOOKUPS_BEFORE_HANDOFF = 2
+# rasa_sdk asks ``required_slots`` three times per form run (extraction,
+# validation, next slot); the answer needs the order and two ``decide`` calls,
+# so it is worked out once per run and per (request, order, buyer).
+_REASON_NEEDED: contextvars.ContextVar[Dict[Tuple, bool]] = contextvars.ContextVar("reason_needed")
 
 
 def previous_value(tracker: Tracker, slot: Text) -> Optional[Any]:
@@ -53,6 +58,7 @@ class ValidateAftersalesForm(FormValidationAction):
         (required only while empty) and the resets of ``extract_order_id``
         (``reason``, ``evidence``, ``order_misses``) would never reach the tracker.
         """
+        _REASON_NEEDED.set({})
         extracted = await self.get_extraction_events(dispatcher, tracker, domain)
         tracker.add_slots(extracted)
         validated = await self.get_validation_events(dispatcher, tracker, domain)
@@ -73,10 +79,21 @@ class ValidateAftersalesForm(FormValidationAction):
         slots = ["request_type", "order_id"]
         request_type, order_id = tracker.get_slot("request_type"), tracker.get_slot("order_id")
         if request_type and order_id and tracker.get_slot("reason") is None:
-            view = await off_loop(desk().find_order, order_id, tracker.get_slot("buyer_id"))
-            if await off_loop(desk().reason_matters, request_type, view):
+            if await self._reason_needed(request_type, order_id, tracker.get_slot("buyer_id")):
                 slots.append("reason")
         return slots
+
+    @staticmethod
+    async def _reason_needed(request_type: str, order_id: str, buyer_id: Optional[str]) -> bool:
+        memo = _REASON_NEEDED.get(None)
+        key = (request_type, order_id, buyer_id)
+        if memo is not None and key in memo:
+            return memo[key]
+        view = await off_loop(desk().find_order, order_id, buyer_id)
+        needed = await off_loop(desk().reason_matters, request_type, view)
+        if memo is not None:
+            memo[key] = needed
+        return needed
 
     async def extract_order_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
