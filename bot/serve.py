@@ -24,7 +24,7 @@ from typing import List, Optional, Sequence
 
 import yaml
 
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, child_environment, load_settings
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 RUN_DIR = PROJECT_ROOT / "var" / "run"
@@ -132,6 +132,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
                 "--cors", "*",
             ),
             cwd=PROJECT_ROOT,
+            env=child_environment(settings),
             start_new_session=True,
         )
         children.insert(0, (rasa, "Rasa server"))
@@ -144,11 +145,18 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             if settings.api_token_generated
             else " (from ANXIN_API_TOKEN)"
         )
+        panel_note = (
+            f"log in with the token {settings.panel_token}, generated for this run; "
+            "set ANXIN_PANEL_TOKEN to fix it"
+            if settings.panel_token_generated
+            else "log in with ANXIN_PANEL_TOKEN"
+        )
         print(
             "\nAnxin is up.\n"
             f"  REST (local):  POST {base}/webhooks/rest/webhook\n"
             f"  socket.io:     {base}/socket.io\n"
             f"  chat widget:   {base}/webhooks/widget/ (demo page; embed {base}/webhooks/widget/anxin-widget.js)\n"
+            f"  agent panel:   {base}/webhooks/assist/ ({panel_note})\n"
             f"  HTTP API:      {base}/status?token=…{token_note}\n"
             f"  action server: http://{host}:{args.actions_port}/health\n"
             "Press Ctrl-C to stop both servers.\n",

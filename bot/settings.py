@@ -10,12 +10,13 @@ import dataclasses
 import os
 import pathlib
 import secrets
-from typing import Mapping, Optional
+from typing import Dict, Mapping, Optional
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'anxin.db'}"
 DEFAULT_RASA_URL = "http://localhost:5005"
 DEFAULT_IM_RETRY_BASE_S = 2.0
+MIN_SECRET_LENGTH = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +41,11 @@ class Settings:
             (``ANXIN_IM_SEND_URL``); without it replies wait in the outbox.
         im_retry_base_s: first retry delay of a failed IM send, doubled per
             attempt (``ANXIN_IM_RETRY_BASE_S``, seconds).
+        panel_token: what the shop's agents log in to the assist panel with
+            (``ANXIN_PANEL_TOKEN``); a different secret from ``api_token``, which
+            opens the whole Rasa API. When unset one is generated for the run
+            and printed, like ``api_token``.
+        panel_token_generated: whether ``panel_token`` was generated for this run.
     """
 
     api_token: str
@@ -50,12 +56,15 @@ class Settings:
     im_secret: Optional[str] = dataclasses.field(default=None, repr=False)
     im_send_url: Optional[str] = None
     im_retry_base_s: float = DEFAULT_IM_RETRY_BASE_S
+    panel_token: str = dataclasses.field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
+    panel_token_generated: bool = True
 
 
 def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
     """Read the settings from the environment (or from ``environ`` in tests)."""
     env = os.environ if environ is None else environ
     token = env.get("ANXIN_API_TOKEN", "").strip()
+    panel_token = env.get("ANXIN_PANEL_TOKEN", "").strip()
     return Settings(
         api_token=token or secrets.token_urlsafe(24),
         api_token_generated=not token,
@@ -67,7 +76,31 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         im_retry_base_s=_positive_float(
             env.get("ANXIN_IM_RETRY_BASE_S", ""), DEFAULT_IM_RETRY_BASE_S, "ANXIN_IM_RETRY_BASE_S"
         ),
+        panel_token=_strong_secret(panel_token, "ANXIN_PANEL_TOKEN") or secrets.token_urlsafe(24),
+        panel_token_generated=not panel_token,
     )
+
+
+def child_environment(settings: Settings) -> Dict[str, str]:
+    """This process's environment plus the tokens generated for this run.
+
+    The launcher starts the servers as child processes; a token it generated
+    must reach them, or the panel would check logins against another token.
+    """
+    env = dict(os.environ)
+    env["ANXIN_API_TOKEN"] = settings.api_token
+    env["ANXIN_PANEL_TOKEN"] = settings.panel_token
+    return env
+
+
+def _strong_secret(raw: str, name: str) -> str:
+    """``raw`` when empty or at least 16 characters; a guessable login token is refused."""
+    if raw and len(raw) < MIN_SECRET_LENGTH:
+        raise ValueError(
+            f"{name} must be at least {MIN_SECRET_LENGTH} characters "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+        )
+    return raw
 
 
 def _positive_float(raw: str, default: float, name: str) -> float:

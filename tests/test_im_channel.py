@@ -34,7 +34,7 @@ from bot.channels.im import (
 from bot.rules.db import session_scope
 from bot.rules.schema import IMMessageRow, IMOutboxRow
 from bot.settings import load_settings
-from utils.fake_im import FakeIMPlatform
+from utils.fake_im import FakeIMPlatform, IMClient
 from utils.rules_db import use_database
 
 SECRET = "unit-secret"
@@ -180,33 +180,6 @@ async def test_the_sender_picks_up_what_an_earlier_run_left_undelivered(tmp_path
 
 
 # --- end to end ----------------------------------------------------------------
-
-
-class IMClient:
-    """Pushes to the bot's IM webhook, signed with the bot's secret."""
-
-    def __init__(self, bot, platform):
-        self.bot = bot
-        self.platform = platform
-        self.secret = bot.env["ANXIN_IM_SECRET"]
-        self.url = f"{bot.base_url}/webhooks/im/webhook"
-
-    def post(self, raw: bytes, timestamp: Optional[int] = None, secret: Optional[str] = None,
-             headers: Optional[Dict[str, str]] = None) -> requests.Response:
-        if headers is None:
-            stamp = str(int(time.time()) if timestamp is None else timestamp)
-            signature = hmac.new((secret or self.secret).encode(), stamp.encode() + b"." + raw,
-                                 hashlib.sha256).hexdigest()
-            headers = {"X-Signature-Timestamp": stamp, "X-Signature": signature}
-        return requests.post(self.url, data=raw, timeout=90,
-                             headers={"Content-Type": "application/json", **headers})
-
-    def push(self, buyer_id: str, text: str, message_id: Optional[str] = None,
-             **extra: Any) -> requests.Response:
-        body = {"message_id": message_id or uuid.uuid4().hex, "buyer_id": buyer_id,
-                "shop_id": "im_shop", "platform": "tmall", "text": text,
-                "attachments": [], "sent_at": int(time.time()), **extra}
-        return self.post(json.dumps(body, ensure_ascii=False).encode("utf-8"))
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ TABLES = {
     "orders",
     "decisions",
     "im_messages",
+    "agent_replies",
     "im_outbox",
 }
 

@@ -53,7 +53,12 @@ from bot.rules import db
 from bot.rules.schema import IMMessageRow, IMOutboxRow
 from bot.rules.vocabulary import PLATFORMS
 from bot.settings import Settings, load_settings
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import (
+    CollectingOutputChannel,
+    InputChannel,
+    OutputChannel,
+    UserMessage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -329,6 +334,37 @@ class IMStore:
             session.flush()
             return [row.id for row in rows]
 
+    def enqueue_unprompted(self, conversation_id: str, text: str, reply_to: str) -> int:
+        """Queue a message nobody's push asked for (an agent's reply from the panel).
+
+        The buyer, shop and platform are those of the conversation's latest
+        outbox row; a conversation the bot never answered has none, and then
+        they are read from the id ``im:<platform>:<shop>:<buyer>``.
+        """
+        with db.session_scope(self.url) as session:
+            latest = session.execute(
+                select(IMOutboxRow)
+                .where(IMOutboxRow.conversation_id == conversation_id)
+                .order_by(IMOutboxRow.id.desc())
+                .limit(1)
+            ).scalar()
+            if latest is not None:
+                buyer_id, shop_id, platform = latest.buyer_id, latest.shop_id, latest.platform
+            else:
+                parts = conversation_id.split(":")
+                if len(parts) != 4 or parts[0] != "im":
+                    raise ValueError(f"{conversation_id!r} is not an IM conversation")
+                platform, shop_id, buyer_id = parts[1:]
+            now = _now()
+            row = IMOutboxRow(
+                conversation_id=conversation_id, reply_to=reply_to, buyer_id=buyer_id,
+                shop_id=shop_id, platform=platform, text=text, buttons=None,
+                created_at=now, attempts=0, next_attempt_at=now,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
     def undelivered(self) -> List[Dict[str, Any]]:
         """Every reply not delivered yet, oldest first."""
         with db.session_scope(self.url) as session:
@@ -456,6 +492,28 @@ class OutboxSender:
         return False
 
 
+# --- messages outside a push ------------------------------------------------
+
+
+class IMOutboxOutput(OutputChannel):
+    """Sends a message written outside a push (an agent's reply) through the outbox."""
+
+    REPLY_TO = "panel"
+
+    @classmethod
+    def name(cls) -> str:
+        return "im"
+
+    def __init__(self, store: IMStore, wake: Callable[[], None]):
+        self.store = store
+        self.wake = wake
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """Queue ``text`` for the conversation's buyer and wake the sender."""
+        await asyncio.to_thread(self.store.enqueue_unprompted, recipient_id, text, self.REPLY_TO)
+        self.wake()
+
+
 # --- the Rasa input channel --------------------------------------------------
 
 
@@ -480,6 +538,10 @@ class IMInput(InputChannel):
         self.store = IMStore(self.settings.database_url)
         self.sender = OutboxSender(self.store, self.settings)
         self._task: Optional[asyncio.Task] = None
+
+    def get_output_channel(self) -> OutputChannel:
+        """Where the panel sends an agent's reply to an IM buyer: the outbox."""
+        return IMOutboxOutput(self.store, lambda: self.sender.wake())
 
     async def _start(self, _app: Any, _loop: Any) -> None:
         await asyncio.to_thread(db.migrate, self.settings.database_url)

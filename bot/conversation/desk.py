@@ -28,7 +28,8 @@ DEFAULT_PLATFORM = "tmall"
 RECENT_DAYS = 60
 
 
-def _utc_now() -> dt.datetime:
+def utc_now() -> dt.datetime:
+    """The current time, aware, in UTC (the desks' default clock)."""
     return dt.datetime.now(dt.timezone.utc)
 
 
@@ -75,7 +76,7 @@ class AfterSalesDesk:
     """
 
     def __init__(
-        self, url: Optional[str] = None, clock: Callable[[], dt.datetime] = _utc_now
+        self, url: Optional[str] = None, clock: Callable[[], dt.datetime] = utc_now
     ) -> None:
         self.url = url
         self.clock = clock

@@ -185,7 +185,7 @@ class DecisionRow(Base):
     __tablename__ = "decisions"
 
     id = Column(Integer, primary_key=True, autoincrement=True)
-    conversation_id = Column(String(128), nullable=False, index=True)
+    conversation_id = Column(String(256), nullable=False, index=True)
     message = Column(Text, nullable=True)
     intent = Column(String(64), nullable=True)
     confidence = Column(Float, nullable=True)
@@ -212,7 +212,7 @@ class HandoffRow(Base):
     __tablename__ = "handoffs"
 
     id = Column(Integer, primary_key=True, autoincrement=True)
-    conversation_id = Column(String(128), nullable=False, index=True)
+    conversation_id = Column(String(256), nullable=False, index=True)
     reason = Column(String(32), nullable=False)
     priority = Column(String(16), nullable=False, default="normal")
     decision_id = Column(Integer, ForeignKey("decisions.id"), nullable=True)
@@ -221,6 +221,30 @@ class HandoffRow(Base):
     answer_by = Column(UTCDateTime, nullable=True)
     resumed_at = Column(UTCDateTime, nullable=True)
     resumed_by = Column(String(64), nullable=True)
+    taken_by = Column(String(64), nullable=True)
+    taken_at = Column(UTCDateTime, nullable=True)
+
+
+class AgentReplyRow(Base):
+    """What an agent did with the panel's suggested reply (append-only log).
+
+    ``choice`` is ``accepted`` (sent as suggested), ``edited`` (sent after
+    changes) or ``rejected`` (discarded; ``text`` is then NULL). The shop learns
+    from it which suggestions its agents trust; the sent text itself is also in
+    the tracker as a ``bot`` event with ``metadata.anxin_agent``.
+    """
+
+    __tablename__ = "agent_replies"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(256), nullable=False, index=True)
+    agent = Column(String(64), nullable=False)
+    choice = Column(String(16), nullable=False)
+    suggestion = Column(Text, nullable=True)
+    text = Column(Text, nullable=True)
+    decision_id = Column(Integer, ForeignKey("decisions.id"), nullable=True)
+    channel = Column(String(32), nullable=True)
+    created_at = Column(UTCDateTime, nullable=False, index=True)
 
 
 class IMMessageRow(Base):
