@@ -28,7 +28,7 @@ PYTHON310 = $(shell for p in python3.10 python3 \
   "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 \
     && { command -v "$$p"; break; }; done)
 
-.PHONY: help install db train run test validate eval shell chat clean widget browser
+.PHONY: help install db train run test validate eval shell chat demo report clean widget browser
 
 help:
 	@echo "make run       set up, train if needed, serve the bot (Ctrl-C stops it)"
@@ -38,6 +38,8 @@ help:
 	@echo "make eval      score the model on ../shared/eval with baselines and CV"
 	@echo "make shell     talk to the bot in the terminal (rasa shell, no buyer identity)"
 	@echo "make chat      chat as a demo buyer with the bot of make run: make chat BUYER=buyer_tg_lin"
+	@echo "make demo      play the demo conversations through the bot of make run (for the panel)"
+	@echo "make report    after-sales report (HTML + PNG) into results/report: make report FROM=2026-11-01 TO=2026-11-30"
 	@echo "make validate  rasa data validate --fail-on-warnings"
 
 install: $(VENV)/.installed
@@ -103,6 +105,12 @@ run: $(MODEL) db widget
 
 chat: $(VENV)/.installed
 	$(PY) -m bot.conversation chat --buyer $(or $(BUYER),buyer_tm_chen)
+
+demo: $(VENV)/.installed
+	$(PY) -m bot demo
+
+report: $(VENV)/.installed
+	$(PY) -m bot report $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))
 
 shell: $(MODEL) db
 	@mkdir -p var

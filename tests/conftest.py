@@ -21,6 +21,7 @@ PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 MODEL = PROJECT_ROOT / "models" / "anxin.tar.gz"
 STARTUP_TIMEOUT_S = 240
 IM_SECRET = "test-im-secret-" + os.urandom(8).hex()
+PANEL_TOKEN = "test-panel-token-" + os.urandom(8).hex()
 
 
 def free_port() -> int:
@@ -46,6 +47,8 @@ class RunningBot:
         self.ports = ports
         self.base_url = f"http://127.0.0.1:{ports[0]}"
         self.token = token
+        self.panel_token = PANEL_TOKEN
+        self.tracker_db = log.parent / "tracker.db"
         self.log = log
         self.env = env
 
@@ -91,6 +94,7 @@ def running_bot(tmp_path_factory, fake_im_platform) -> Iterator[RunningBot]:
         "ANXIN_IM_SECRET": IM_SECRET,
         "ANXIN_IM_SEND_URL": fake_im_platform.url,
         "ANXIN_IM_RETRY_BASE_S": "0.2",
+        "ANXIN_PANEL_TOKEN": PANEL_TOKEN,
     }
     loaded = subprocess.run(
         [sys.executable, "-m", "bot.rules", "load"], cwd=PROJECT_ROOT, env=env,

@@ -20,14 +20,12 @@ import yaml
 
 from bot.conversation import replies
 from bot.conversation.desk import AfterSalesDesk, Outcome
-from bot.rules.db import session_scope
 from bot.rules.decide import decide
-from bot.rules.loader import load_all
 from bot.rules.model import AfterSalesRequest
 from bot.rules.vocabulary import REASONS, REQUESTS
 from conftest import PROJECT_ROOT
 from test_domain_and_data import FORBIDDEN_PHRASES
-from utils.rules_db import DATA_DIR, NOW, use_database
+from utils.rules_db import DATA_DIR, NOW, demo_desk
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -41,12 +39,7 @@ def responses() -> Dict[str, str]:
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory) -> AfterSalesDesk:
     """The demo rule base and orders, loaded at the fixed test time."""
-    tmp = tmp_path_factory.mktemp("render")
-    with pytest.MonkeyPatch.context() as patch:
-        url = use_database(tmp, patch)
-    with session_scope(url) as session:
-        load_all(session, DATA_DIR, now=NOW)
-    return AfterSalesDesk(url, clock=lambda: NOW)
+    return demo_desk(tmp_path_factory)
 
 
 def demo_order_ids() -> List[str]:

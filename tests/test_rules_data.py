@@ -10,7 +10,6 @@ import pathlib
 from datetime import datetime, timezone
 
 import pytest
-import yaml
 
 from bot.rules.decide import decide
 from bot.rules.loader import read_rule_base

@@ -8,9 +8,11 @@ import shutil
 import zoneinfo
 from typing import Any, Callable, Dict, List, Sequence
 
+import pytest
 import yaml
 from sqlalchemy import MetaData, select
 
+from bot.conversation.desk import AfterSalesDesk
 from bot.rules import db, loader, repository
 from bot.settings import PROJECT_ROOT, load_settings
 
@@ -98,3 +100,13 @@ def private_copy(loaded: pathlib.Path, tmp_path: pathlib.Path, monkeypatch: Any)
     url = f"sqlite:///{target}"
     monkeypatch.setenv("DATABASE_URL", url)
     return url
+
+
+def demo_desk(tmp_path_factory: Any) -> AfterSalesDesk:
+    """An after-sales desk on the demo rule base and orders, loaded at the fixed ``NOW``."""
+    tmp = tmp_path_factory.mktemp("demo-desk")
+    with pytest.MonkeyPatch.context() as patch:
+        url = use_database(tmp, patch)
+    with db.session_scope(url) as session:
+        loader.load_all(session, DATA_DIR, now=NOW)
+    return AfterSalesDesk(url, clock=lambda: NOW)
