@@ -28,7 +28,7 @@ PYTHON310 = $(shell for p in python3.10 python3 \
   "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 \
     && { command -v "$$p"; break; }; done)
 
-.PHONY: help install db train run test validate eval shell chat demo report clean widget browser
+.PHONY: help install db train run run-cluster test validate eval shell chat demo report clean widget browser services
 
 help:
 	@echo "make run       set up, train if needed, serve the bot (Ctrl-C stops it)"
@@ -38,6 +38,7 @@ help:
 	@echo "make eval      score the model on ../shared/eval with baselines and CV"
 	@echo "make shell     talk to the bot in the terminal (rasa shell, no buyer identity)"
 	@echo "make chat      chat as a demo buyer with the bot of make run: make chat BUYER=buyer_tg_lin"
+	@echo "make run-cluster  2 Rasa servers + 1 action server on PostgreSQL and Redis (started when not running)"
 	@echo "make demo      play the demo conversations through the bot of make run (for the panel)"
 	@echo "make report    after-sales report (HTML + PNG) into results/report: make report FROM=2026-11-01 TO=2026-11-30"
 	@echo "make validate  rasa data validate --fail-on-warnings"
@@ -73,6 +74,18 @@ $(SOCKETIO_JS): bot/channels/npm/package.json bot/channels/npm/package-lock.json
 	@test -f $@ || { echo "npm ci finished but $@ is missing" >&2; exit 1; }
 	@touch $@
 
+# The cluster profile and its tests need PostgreSQL and Redis (Debian's packages); the
+# launcher starts private servers from them when none is running.
+services:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then \
+	  echo "Installing postgresql and redis-server for the cluster profile (apt-get)"; \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+	  if ! { $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq postgresql redis-server; }; then \
+	    echo "'apt-get install postgresql redis-server' failed: the cluster profile and its tests need both; install them and run make again." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
 # The widget's browser tests drive Debian's chromium through chromedriver.
 browser:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
@@ -103,6 +116,9 @@ validate: $(VENV)/.installed
 run: $(MODEL) db widget
 	$(PY) -m bot.serve --model $(MODEL)
 
+run-cluster: $(MODEL) widget services
+	$(PY) -m bot.cluster --model $(MODEL)
+
 chat: $(VENV)/.installed
 	$(PY) -m bot.conversation chat --buyer $(or $(BUYER),buyer_tm_chen)
 
@@ -117,7 +133,7 @@ shell: $(MODEL) db
 	$(RASA) run actions --actions actions --port 5055 >var/actions-shell.log 2>&1 & \
 	  pid=$$!; trap "kill $$pid" EXIT; $(RASA) shell --model $(MODEL)
 
-test: $(MODEL) db widget browser
+test: $(MODEL) db widget browser services
 	$(RASA) data validate --fail-on-warnings
 	$(PY) -m pytest
 	$(RASA) test core --stories tests --model $(MODEL) --fail-on-prediction-errors --out results/test_stories

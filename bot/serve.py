@@ -23,7 +23,10 @@ import urllib.request
 from typing import List, Optional, Sequence
 
 import yaml
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.rules import db
 from bot.settings import Settings, child_environment, load_settings
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -46,7 +49,8 @@ def render_endpoints(
     return target
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, what: str) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, what: str) -> None:
+    """Poll ``url`` until it answers 200; raise when ``process`` exits or time runs out."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -61,7 +65,8 @@ def _wait_until_up(url: str, process: subprocess.Popen, what: str) -> None:
     raise RuntimeError(f"{what} did not answer at {url} within {STARTUP_TIMEOUT_S}s")
 
 
-def _stop(process: subprocess.Popen, what: str) -> None:
+def stop_process(process: subprocess.Popen, what: str) -> None:
+    """Ctrl-C ``process`` and wait for it; kill it when it does not stop in time."""
     if process.poll() is not None:
         return
     process.send_signal(signal.SIGINT)
@@ -87,8 +92,29 @@ def busy_port(host: str, ports: Sequence[int]) -> Optional[int]:
     return None
 
 
-def _rasa(*args: str) -> List[str]:
+def database_problem(url: str) -> Optional[str]:
+    """Why the database cannot be used (unreachable, refused), or None once it is migrated.
+
+    Checked before any server starts: without it the servers would start, fail
+    on the first message, and a supervisor would restart them in a loop.
+    """
+    try:
+        db.migrate(url)
+    except SQLAlchemyError as error:
+        shown = make_url(url).render_as_string(hide_password=True)
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        return f"cannot use the database at {shown} (DATABASE_URL): {reason}"
+    return None
+
+
+def rasa_command(*args: str) -> List[str]:
+    """Rasa's command line (the action server)."""
     return [sys.executable, "-m", "rasa", *args]
+
+
+def rasa_server_command(*args: str) -> List[str]:
+    """Rasa's command line with the outage reply installed (``bot.rasa_server``)."""
+    return [sys.executable, "-m", "bot.rasa_server", *args]
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -104,6 +130,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             flush=True,
         )
         return 1
+    problem = database_problem(settings.database_url)
+    if problem:
+        print(f"Could not start Anxin: {problem}", file=sys.stderr, flush=True)
+        return 1
     endpoints = render_endpoints(
         PROJECT_ROOT / "endpoints.yml",
         RUN_DIR / f"endpoints-{args.port}.yml",
@@ -112,15 +142,15 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     )
     children = []
     actions = subprocess.Popen(
-        _rasa("run", "actions", "--actions", "actions", "--port", str(args.actions_port)),
+        rasa_command("run", "actions", "--actions", "actions", "--port", str(args.actions_port)),
         cwd=PROJECT_ROOT,
         start_new_session=True,
     )
     children.append((actions, "action server"))
     try:
-        _wait_until_up(f"http://{host}:{args.actions_port}/health", actions, "action server")
+        wait_until_up(f"http://{host}:{args.actions_port}/health", actions, "action server")
         rasa = subprocess.Popen(
-            _rasa(
+            rasa_server_command(
                 "run",
                 "--model", args.model,
                 "--endpoints", str(endpoints),
@@ -136,7 +166,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             start_new_session=True,
         )
         children.insert(0, (rasa, "Rasa server"))
-        _wait_until_up(
+        wait_until_up(
             f"http://{host}:{args.port}/status?token={settings.api_token}", rasa, "Rasa server"
         )
         base = f"http://{host}:{args.port}"
@@ -176,7 +206,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     finally:
         for process, what in children:
-            _stop(process, what)
+            stop_process(process, what)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

@@ -37,6 +37,16 @@ def domain() -> dict:
     return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 
+def wait_for_banner(process: subprocess.Popen, log: pathlib.Path, banner: str, timeout_s: float) -> None:
+    """Wait until a launcher printed ``banner``; fail with its log when it exits or times out."""
+    deadline = time.monotonic() + timeout_s
+    while banner not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"{banner!r} never came:\n{log.read_text()[-4000:]}")
+        time.sleep(1)
+
+
 class RunningBot:
     """A `python -m bot.serve` process and how to talk to it."""
 
@@ -107,12 +117,7 @@ def running_bot(tmp_path_factory, fake_im_platform) -> Iterator[RunningBot]:
          "--actions-port", str(actions_port), "--tracker-db", str(tmp / "tracker.db")],
         cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while "Anxin is up" not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"bot did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(1)
+    wait_for_banner(process, log, "Anxin is up", STARTUP_TIMEOUT_S)
     bot = RunningBot(process, (port, actions_port), token, log, env)
     yield bot
     if process.poll() is None:

@@ -117,6 +117,16 @@ def test_the_login_page_says_401_and_sets_a_strict_httponly_cookie(running_bot) 
     assert session.get(f"{running_bot.base_url}{PANEL}/api/queue", timeout=30).status_code == 401
 
 
+def test_the_analytics_page_takes_a_date_range_and_refuses_bad_dates(running_bot) -> None:
+    url = f"{running_bot.base_url}{PANEL}/analytics"
+    page = requests.get(url, headers=agent(running_bot), timeout=120)
+    assert page.status_code == 200 and page.text.count('src="data:image/png;base64,') == 7
+    for bad in ({"from": "2026-13-01"}, {"from": "2026-11-30", "to": "2026-11-01"}, {"to": "昨天"}):
+        refused = requests.get(url, params=bad, headers=agent(running_bot), timeout=60)
+        assert refused.status_code == 400, bad
+        assert 'role="alert"' in refused.text and "<script" not in refused.text
+
+
 # ------------------------------------------------------------------ the queue
 
 

@@ -18,7 +18,7 @@ from typing import Any, Dict, Optional
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.channels.im import (
     IMStore,
@@ -177,6 +177,47 @@ async def test_the_sender_picks_up_what_an_earlier_run_left_undelivered(tmp_path
         assert attempts == {first: 2, second: 1}
     finally:
         platform.stop()
+
+
+async def test_two_servers_sharing_the_outbox_send_each_reply_once_and_in_order(tmp_path, monkeypatch) -> None:
+    import asyncio
+
+    import aiohttp
+
+    url = use_database(tmp_path, monkeypatch)
+    platform = FakeIMPlatform(SECRET).start()
+    try:
+        store = IMStore(url)
+        buyers = [f"b{n}" for n in range(10)]
+        for buyer in buyers:
+            push = parse_push(json.dumps(push_body(buyer_id=buyer, message_id=f"m-{buyer}")).encode())
+            store.enqueue(push, [(f"{buyer}-{k}", None) for k in range(3)])
+        settings = load_settings({"DATABASE_URL": url, "ANXIN_IM_SECRET": SECRET,
+                                  "ANXIN_IM_SEND_URL": platform.url})
+        servers = [OutboxSender(IMStore(url), settings), OutboxSender(IMStore(url), settings)]
+        assert servers[0].owner != servers[1].owner
+        async with aiohttp.ClientSession() as http:
+            for _ in range(4):  # both poll at the same moments, as two Rasa servers would
+                await asyncio.gather(*(server.deliver_due(http) for server in servers))
+        for buyer in buyers:
+            assert [s["body"]["text"] for s in platform.sends_to(buyer)] == [f"{buyer}-{k}" for k in range(3)]
+        assert store.undelivered() == []
+    finally:
+        platform.stop()
+
+
+def test_a_claim_is_exclusive_until_it_expires(tmp_path, monkeypatch) -> None:
+    url = use_database(tmp_path, monkeypatch)
+    store = IMStore(url)
+    (row,) = store.enqueue(parse_push(json.dumps(push_body()).encode()), [("hi", None)])
+    assert store.claim(row, "server-a", hold_s=30) is True
+    assert store.claim(row, "server-b", hold_s=30) is False
+    assert IMStore(url).claim(row, "server-b", hold_s=-1) is False  # a's claim still holds
+    with session_scope(url) as session:
+        session.execute(update(IMOutboxRow).values(claimed_until=IMOutboxRow.created_at))
+    assert store.claim(row, "server-b", hold_s=30) is True  # a died mid-send: b takes over
+    store.delivered(row, attempts=1)
+    assert store.claim(row, "server-a", hold_s=30) is False  # delivered: nobody sends it again
 
 
 # --- end to end ----------------------------------------------------------------
@@ -347,3 +388,18 @@ def test_buttons_are_numbered_and_a_number_presses_one(im, tmp_path) -> None:
     logged = im.bot.run("bot.rules", "decisions", "--conversation", f"im:tmall:e2e_tmall:{buyer}")
     [decision] = [json.loads(line) for line in logged.stdout.splitlines() if line.strip()]
     assert decision["order_id"] == chosen
+
+
+# --- found by tests/test_fuzz.py -------------------------------------------------
+
+
+def test_a_non_ascii_signature_header_is_refused_not_a_server_error() -> None:
+    # Sanic hands non-ASCII header bytes over surrogate-escaped ("é" → "\udcc3\udca9").
+    latin1 = "é".encode("utf-8").decode("utf-8", "surrogateescape") * 32
+    assert signature_error(SECRET, str(NOW), latin1, BODY, now=NOW) == "signature does not match"
+
+
+def test_deeply_nested_json_is_a_bad_body_not_a_server_error() -> None:
+    with pytest.raises(InvalidPush) as invalid:
+        parse_push(b"[" * 100_000 + b"]" * 100_000)
+    assert invalid.value.field == "body"

@@ -35,7 +35,10 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import re
+import secrets
+import socket
 import time
 from collections import OrderedDict
 from datetime import datetime, timedelta, timezone
@@ -45,8 +48,8 @@ import aiohttp
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.conversation.channel_metadata import ID_PATTERN
 from bot.rules import db
@@ -70,6 +73,7 @@ MAX_MESSAGE_ID = 128
 MAX_ATTACHMENTS = 50
 MAX_BACKOFF_S = 600.0
 SEND_TIMEOUT_S = 10.0
+CLAIM_HOLD_S = 3 * SEND_TIMEOUT_S
 PARALLEL_CONVERSATIONS = 8
 BUTTON_NUMBER = re.compile(r"^[0-9０-９]{1,2}$")
 
@@ -114,7 +118,10 @@ def signature_error(
     if abs(current - int(timestamp)) > MAX_SKEW_S:
         return f"{TIMESTAMP_HEADER} is more than {MAX_SKEW_S} s away from now"
     expected = sign(secret, timestamp, body)
-    if not hmac.compare_digest(expected.encode("ascii"), signature.strip().lower().encode("utf-8")):
+    # Sanic decodes non-ASCII header bytes with surrogateescape: a plain
+    # .encode("utf-8") of such a signature raised (a 500 instead of a 401).
+    given = signature.strip().lower().encode("utf-8", "surrogateescape")
+    if not hmac.compare_digest(expected.encode("ascii"), given):
         return "signature does not match"
     return None
 
@@ -162,7 +169,9 @@ def parse_push(body: bytes) -> Push:
     """Check a push body; raises ``InvalidPush`` naming the first bad field."""
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: deeply nested JSON ("[[[[…") exhausts the parser's stack;
+        # it is a bad body (400), not a server error.
         raise InvalidPush("body", "not a JSON object") from None
     if not isinstance(data, dict):
         raise InvalidPush("body", "not a JSON object")
@@ -387,13 +396,33 @@ class IMStore:
                 for row in rows
             ]
 
+    def claim(self, outbox_id: int, owner: str, hold_s: float) -> bool:
+        """Take the reply for sending; False when it is delivered or another sender holds it.
+
+        One atomic UPDATE, so of several Rasa servers polling the same outbox exactly
+        one sends each reply. A claim expires after ``hold_s`` (a sender that died
+        mid-send does not block the conversation for ever).
+        """
+        now = _now()
+        with db.session_scope(self.url) as session:
+            result = session.execute(
+                update(IMOutboxRow)
+                .where(
+                    IMOutboxRow.id == outbox_id,
+                    IMOutboxRow.delivered_at.is_(None),
+                    or_(IMOutboxRow.claimed_until.is_(None), IMOutboxRow.claimed_until < now),
+                )
+                .values(claimed_by=owner, claimed_until=now + timedelta(seconds=hold_s))
+            )
+            return result.rowcount == 1
+
     def delivered(self, outbox_id: int, attempts: int) -> None:
         """Mark a reply as accepted by the platform."""
         with db.session_scope(self.url) as session:
             session.execute(
                 update(IMOutboxRow)
                 .where(IMOutboxRow.id == outbox_id)
-                .values(delivered_at=_now(), attempts=attempts)
+                .values(delivered_at=_now(), attempts=attempts, claimed_until=None)
             )
 
     def failed(self, outbox_id: int, attempts: int, error: str, retry_in_s: float) -> None:
@@ -406,6 +435,7 @@ class IMStore:
                     attempts=attempts,
                     last_error=error[:2000],
                     next_attempt_at=_now() + timedelta(seconds=retry_in_s),
+                    claimed_until=None,
                 )
             )
 
@@ -414,10 +444,15 @@ class IMStore:
 
 
 class OutboxSender:
-    """Sends the outbox to the IM platform: in order per conversation, retried, never dropped."""
+    """Sends the outbox to the IM platform: in order per conversation, retried, never dropped.
+
+    Every Rasa server runs one; they share the outbox through the database, and
+    each reply is claimed (``IMStore.claim``) before it is sent, so it is sent once.
+    """
 
     def __init__(self, store: IMStore, settings: Settings):
         self.store = store
+        self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
         self.secret = settings.im_secret or ""
         self.send_url = settings.im_send_url
         self.retry_base_s = settings.im_retry_base_s
@@ -457,6 +492,11 @@ class OutboxSender:
                 for row in rows:
                     if row["next_attempt_at"] > _now():
                         return  # later replies wait for this one: keep the order
+                    claimed = await asyncio.to_thread(
+                        self.store.claim, row["id"], self.owner, CLAIM_HOLD_S
+                    )
+                    if not claimed:
+                        return  # another server is sending this conversation
                     if not await self._send(http, row):
                         return
 
@@ -599,7 +639,12 @@ class IMInput(InputChannel):
             push = parse_push(body)
         except InvalidPush as invalid:
             return _error(400, str(invalid), field=invalid.field)
-        if not await asyncio.to_thread(self.store.remember, push):
+        try:
+            first_time = await asyncio.to_thread(self.store.remember, push)
+        except SQLAlchemyError:
+            logger.exception("IM webhook: the database is not answering")
+            return _error(503, "the database is not answering; retry later")
+        if not first_time:
             return response.json({"status": "duplicate"})
         try:
             text = await self._pressed_button(push)
@@ -620,7 +665,10 @@ class IMInput(InputChannel):
                 self.sender.wake()
         except Exception:
             logger.exception("IM webhook: message %s could not be handled", push.message_id)
-            await asyncio.to_thread(self.store.forget, push)
+            try:
+                await asyncio.to_thread(self.store.forget, push)
+            except SQLAlchemyError:  # the database is down too: the retry may be a duplicate
+                logger.exception("IM webhook: could not forget message %s", push.message_id)
             return _error(500, "the message could not be handled; retry later")
         return response.json({"status": "accepted"})
 

@@ -48,6 +48,9 @@ def engine_for(url: str) -> Engine:
     """The one engine for ``url`` (created on first use, then cached).
 
     For SQLite the folder of the file is created and foreign keys are enabled.
+    Pooled connections are checked before use (``pool_pre_ping``), so after a
+    PostgreSQL restart the next session works instead of failing once on a
+    dead connection.
 
     Args:
         url: a SQLAlchemy URL, e.g. ``sqlite:////tmp/anxin.db``.
@@ -61,7 +64,7 @@ def engine_for(url: str) -> Engine:
             pathlib.Path(parsed.database).expanduser().parent.mkdir(
                 parents=True, exist_ok=True
             )
-    engine = create_engine(url, future=True, json_serializer=_json_dumps)
+    engine = create_engine(url, future=True, json_serializer=_json_dumps, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine

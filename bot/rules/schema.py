@@ -272,6 +272,8 @@ class IMOutboxRow(Base):
     ``next_attempt_at`` moves back exponentially after each failed attempt;
     ``delivered_at`` is set once the platform answered 2xx. ``buttons`` keeps
     the reply's buttons so a buyer answering "2" presses the second one.
+    ``claimed_by``/``claimed_until``: the Rasa server sending it right now, so a
+    second server sharing the database does not send it too.
     """
 
     __tablename__ = "im_outbox"
@@ -289,3 +291,5 @@ class IMOutboxRow(Base):
     next_attempt_at = Column(UTCDateTime, nullable=False)
     delivered_at = Column(UTCDateTime, nullable=True, index=True)
     last_error = Column(Text, nullable=True)
+    claimed_by = Column(String(64), nullable=True)
+    claimed_until = Column(UTCDateTime, nullable=True)
