@@ -38,13 +38,13 @@ from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import ActionExecuted, BotUttered
 from rasa.shared.exceptions import RasaException
 
+from bot.assist.labels import SERVICE_UNAVAILABLE as OUTAGE_REASON
 from bot.conversation.desk import AfterSalesDesk
 from bot.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
 OUTAGE_RESPONSE = "utter_service_unavailable"
-OUTAGE_REASON = "service_unavailable"
 OUTAGE_ERRORS = (RasaException, asyncio.TimeoutError, aiohttp.ClientError)
 
 

@@ -17,6 +17,7 @@ from rasa.shared.core.domain import Domain
 from bot.assist import suggestions
 from bot.assist.agent_desk import TAKEOVER_REASON, DecisionFacts, HandoffFacts
 from bot.assist.conversation_view import source_titles
+from bot.assist.labels import SERVICE_UNAVAILABLE
 from bot.conversation.desk import AfterSalesDesk
 from bot.rules.vocabulary import HANDOFF_REASONS
 from conftest import PROJECT_ROOT
@@ -59,7 +60,7 @@ def check(text: str, agent: str = "小王") -> None:
     assert "\n" not in text and "  " not in text
 
 
-@pytest.mark.parametrize("reason", [*HANDOFF_REASONS, TAKEOVER_REASON])
+@pytest.mark.parametrize("reason", [*HANDOFF_REASONS, TAKEOVER_REASON, SERVICE_UNAVAILABLE])
 def test_every_handoff_reason_has_a_clean_suggestion(desk, domain, reason) -> None:
     decision = decided(desk, "return", "counterfeit_suspected")
     handoff = HandoffFacts(1, "c", reason, "high", NOW, NOW + dt.timedelta(hours=24), "socketio",

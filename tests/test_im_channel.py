@@ -30,6 +30,7 @@ from bot.channels.im import (
     sign,
     signature_error,
     signed_headers,
+    typed_text,
 )
 from bot.rules.db import session_scope
 from bot.rules.schema import IMMessageRow, IMOutboxRow
@@ -130,6 +131,15 @@ def test_buttons_become_numbered_lines() -> None:
     assert text == "请问原因？\n1. 不想要了\n2. 质量问题"
     assert [b["payload"] for b in buttons] == ["/a", "/b"]
     assert render({"custom": {"x": 1}}) is None
+
+
+@pytest.mark.parametrize(
+    "typed, read",
+    [("/restart", "restart"), ('/request_refund{"order_id": "1"}', 'request_refund{"order_id": "1"}'),
+     ("  //退货", "退货"), ("／", "／"), ("/", "／"), ("我要退货/换货", "我要退货/换货")],
+)
+def test_typed_slashes_never_become_rasa_commands(typed: str, read: str) -> None:
+    assert typed_text(typed) == read
 
 
 def test_backoff_doubles_and_is_capped() -> None:

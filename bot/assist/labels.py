@@ -7,6 +7,7 @@ report, so an agent and the shop owner call the same thing by the same name.
 from __future__ import annotations
 
 AGENT_TAKEOVER = "agent_takeover"
+SERVICE_UNAVAILABLE = "service_unavailable"
 
 INTENT_WORDS = {
     "request_refund": "退款",
@@ -32,7 +33,8 @@ VERDICT_WORDS = {
     "decline": "拒绝",
     "handoff": "转人工",
 }
-# POLICY.md handoff and decline reasons, plus the panel's own: an agent took over.
+# POLICY.md handoff and decline reasons, plus two of our own: an agent took over, and a
+# message that arrived while the action server was down (bot/action_outage.py).
 REASON_WORDS = {
     "counterfeit_claim": "质疑正品",
     "health_safety": "健康安全",
@@ -44,6 +46,7 @@ REASON_WORDS = {
     "low_confidence": "未能确定诉求",
     "buyer_asked": "买家要求人工",
     AGENT_TAKEOVER: "客服主动接管",
+    SERVICE_UNAVAILABLE: "系统故障时的留言",
     "window_expired": "已过无理由期",
     "statutory_excluded": "法定不适用无理由",
     "confirmed_excluded": "买家已确认不退",

@@ -251,6 +251,12 @@ def render(message: Mapping[str, Any]) -> Optional[Tuple[str, Optional[List[Dict
     return "\n".join(lines), (buttons or None)
 
 
+def typed_text(text: str) -> str:
+    """What a buyer typed, with leading slashes removed so it cannot be a Rasa command."""
+    stripped = text.lstrip().lstrip("/／")
+    return stripped if stripped.strip() else "／"
+
+
 def backoff_s(base_s: float, attempts: int) -> float:
     """Delay before the next try after ``attempts`` failed ones: base, 2×base, 4×base … ≤ 10 min."""
     return min(base_s * 2 ** max(attempts - 1, 0), MAX_BACKOFF_S)
@@ -673,9 +679,16 @@ class IMInput(InputChannel):
         return response.json({"status": "accepted"})
 
     async def _pressed_button(self, push: Push) -> str:
-        """The button payload when the buyer answers a numbered list with its number."""
-        if push.attachments or not BUTTON_NUMBER.match(push.text.strip()):
-            return push.text
+        """The button payload when the buyer answers a numbered list with its number.
+
+        Anything else is the buyer's text, never a command: Rasa reads a message
+        starting with "/" as an intent with entities (``/restart``,
+        ``/request_refund{"order_id": …}``), which only our own buttons may send,
+        so leading slashes typed on IM are dropped.
+        """
+        text = typed_text(push.text)
+        if push.attachments or not BUTTON_NUMBER.match(text.strip()):
+            return text
         buttons = await asyncio.to_thread(self.store.last_buttons, push.conversation_id)
         number = int(push.text.strip())
         if buttons and 1 <= number <= len(buttons):
