@@ -28,7 +28,7 @@ PYTHON310 = $(shell for p in python3.10 python3 \
   "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 \
     && { command -v "$$p"; break; }; done)
 
-.PHONY: help install db train run run-cluster test validate eval shell chat demo report clean widget browser services
+.PHONY: help install db train run run-cluster bench test validate eval shell chat demo report clean widget browser services
 
 help:
 	@echo "make run       set up, train if needed, serve the bot (Ctrl-C stops it)"
@@ -39,6 +39,7 @@ help:
 	@echo "make shell     talk to the bot in the terminal (rasa shell, no buyer identity)"
 	@echo "make chat      chat as a demo buyer with the bot of make run: make chat BUYER=buyer_tg_lin"
 	@echo "make run-cluster  2 Rasa servers + 1 action server on PostgreSQL and Redis (started when not running)"
+	@echo "make bench     latency/throughput of the real stack vs Rasa's starter bot (results/bench.json)"
 	@echo "make demo      play the demo conversations through the bot of make run (for the panel)"
 	@echo "make report    after-sales report (HTML + PNG) into results/report: make report FROM=2026-11-01 TO=2026-11-30"
 	@echo "make validate  rasa data validate --fail-on-warnings"
@@ -121,6 +122,9 @@ run-cluster: $(MODEL) widget services
 
 chat: $(VENV)/.installed
 	$(PY) -m bot.conversation chat --buyer $(or $(BUYER),buyer_tm_chen)
+
+bench: $(MODEL) widget
+	$(PY) -m bot.bench
 
 demo: $(VENV)/.installed
 	$(PY) -m bot demo
