@@ -27,11 +27,11 @@ import urllib.error
 import urllib.request
 from typing import Dict, List, Mapping, Optional, Sequence
 
+from bot.serve import stop_process
 from bot.settings import PROJECT_ROOT, child_environment, load_settings
 
 MODEL = PROJECT_ROOT / "models" / "anxin.tar.gz"
 STARTUP_TIMEOUT_S = 300.0
-STOP_TIMEOUT_S = 60.0
 OUR_BANNER = "Anxin is up"
 QUIET_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -153,16 +153,17 @@ def tree_memory(pid: int) -> List[ProcessMemory]:
 
 
 def stop(process: subprocess.Popen) -> None:
-    """SIGINT ``process`` and wait; kill it when it does not stop in time."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        print(f"process {process.pid} did not stop in {STOP_TIMEOUT_S:.0f}s; killing it", flush=True)
-        process.kill()
-        process.wait()
+    """SIGINT ``process`` and wait (``bot.serve.stop_process``: killed when it does not stop)."""
+    stop_process(process, f"process {process.pid}")
+
+
+def stop_and_measure(process: Optional[subprocess.Popen]) -> List[ProcessMemory]:
+    """The peak memory of ``process`` and its children, read just before stopping them."""
+    if process is None:
+        return []
+    memory = tree_memory(process.pid) if process.poll() is None else []
+    stop(process)
+    return memory
 
 
 def timed_run(
@@ -259,9 +260,7 @@ class OurStack:
     def __exit__(self, *exc_info: object) -> None:
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.memory = tree_memory(self.process.pid)
-        stop(self.process)
+        self.memory = stop_and_measure(self.process) or self.memory
         # bot.serve renders one endpoints file per port; this run's is of no further use.
         (PROJECT_ROOT / "var" / "run" / f"endpoints-{self.port}.yml").unlink(missing_ok=True)
 
@@ -320,11 +319,7 @@ class PeerBot:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.memory = tree_memory(self.process.pid)
-        stop(self.process)
+        self.memory = stop_and_measure(self.process) or self.memory
 
 
 def train_ours(workdir: pathlib.Path) -> TimedRun:
