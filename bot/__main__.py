@@ -27,7 +27,8 @@ from typing import List, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.assist.analytics import SHANGHAI, load_report, open_tracker_store, resolve_range
+from bot.assist.analytics import SHANGHAI, load_report, resolve_range
+from bot.assist.analytics_sources import open_tracker_store
 from bot.assist.report import summary_items, write_report
 from bot.demo_conversations import DemoError, play_demo
 from bot.settings import PROJECT_ROOT, load_settings

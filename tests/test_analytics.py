@@ -24,8 +24,9 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.assist import analytics
-from bot.assist.analytics import Conversation, Decision, Handoff, escalation_settled
+from bot.assist import analytics, analytics_sources
+from bot.assist.analytics import escalation_settled
+from bot.assist.analytics_sources import Conversation, Decision, Handoff
 from bot.rules import db
 from bot.rules.schema import DecisionRow, HandoffRow
 from bot.settings import PROJECT_ROOT
@@ -173,7 +174,7 @@ async def report(tmp_path, monkeypatch) -> analytics.Report:
     url = use_database(tmp_path, monkeypatch)
     tracker_db = tmp_path / "tracker.db"
     await seed_scenario(tracker_db, url)
-    store = analytics.open_tracker_store(PROJECT_ROOT / "endpoints.yml", str(tracker_db))
+    store = analytics_sources.open_tracker_store(PROJECT_ROOT / "endpoints.yml", str(tracker_db))
     return await analytics.load_report(store, url, START, END)
 
 
@@ -245,7 +246,7 @@ async def test_a_range_before_any_conversation_is_empty_not_an_error(tmp_path, m
     url = use_database(tmp_path, monkeypatch)
     tracker_db = tmp_path / "tracker.db"
     await seed_scenario(tracker_db, url)
-    store = analytics.open_tracker_store(PROJECT_ROOT / "endpoints.yml", str(tracker_db))
+    store = analytics_sources.open_tracker_store(PROJECT_ROOT / "endpoints.yml", str(tracker_db))
     empty = await analytics.load_report(store, url, dt.date(2026, 1, 1), dt.date(2026, 1, 2))
     assert (empty.conversations, empty.with_decision, empty.escalations) == (0, 0, 0)
     assert empty.bot_only_share is None and empty.first_reply_median_s is None
@@ -253,14 +254,14 @@ async def test_a_range_before_any_conversation_is_empty_not_an_error(tmp_path, m
 
 def test_a_missing_tracker_database_is_refused_not_created(tmp_path):
     with pytest.raises(FileNotFoundError):
-        analytics.open_tracker_store(PROJECT_ROOT / "endpoints.yml", str(tmp_path / "none.db"))
+        analytics_sources.open_tracker_store(PROJECT_ROOT / "endpoints.yml", str(tmp_path / "none.db"))
     assert not (tmp_path / "none.db").exists()
 
 
 def threat(agent_at: Optional[dt.datetime] = None) -> Conversation:
     """A conversation with a threat at 09:00 and, optionally, an agent's message."""
-    users = (analytics.UserMessage(at(21, 9), "threaten_escalation", "tmall"),)
-    bots = (analytics.BotMessage(agent_at, "小王"),) if agent_at else ()
+    users = (analytics_sources.UserMessage(at(21, 9), "threaten_escalation", "tmall"),)
+    bots = (analytics_sources.BotMessage(agent_at, "小王"),) if agent_at else ()
     return Conversation("c", users, bots)
 
 

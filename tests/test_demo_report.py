@@ -13,13 +13,8 @@ import datetime as dt
 
 import pytest
 
-from bot.assist.analytics import (
-    SHANGHAI,
-    compute_report,
-    load_conversations,
-    load_decision_log,
-    open_tracker_store,
-)
+from bot.assist.analytics import SHANGHAI, compute_report
+from bot.assist.analytics_sources import load_conversations, load_decision_log, open_tracker_store
 from bot.demo_conversations import load_conversations as load_scripts
 from conftest import PROJECT_ROOT
 

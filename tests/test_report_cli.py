@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from bot.assist import analytics, charts
+from bot.assist import analytics, analytics_sources, charts
 from bot.assist.report import report_html, report_section
 from bot.rules import db
 from bot.settings import PROJECT_ROOT
@@ -105,7 +105,7 @@ def test_a_missing_tracker_database_exits_1(seeded, tmp_path):
 
 
 async def test_panel_section_inlines_every_chart(seeded):
-    store = analytics.open_tracker_store(PROJECT_ROOT / "endpoints.yml", str(seeded.tracker_db))
+    store = analytics_sources.open_tracker_store(PROJECT_ROOT / "endpoints.yml", str(seeded.tracker_db))
     report = await analytics.load_report(store, seeded.database_url, START, END)
     section = report_section(report)
     assert section.startswith('<section class="anxin-report">') and section.endswith("</section>")
