@@ -14,6 +14,7 @@ import re
 from typing import List, Tuple
 
 import pytest
+import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
 from bot.nlu.text_normalizer import normalize
@@ -87,15 +88,13 @@ def test_no_evaluation_message_in_training_data() -> None:
     assert not hits, f"training examples too close to evaluation messages:\n{report}"
 
 
-def lexicon_phrases() -> List[str]:
-    """Every string in the entity pattern files (data/entities/*.yml)."""
-    import yaml
-
-    phrases: List[str] = []
+def yaml_strings(path: pathlib.Path) -> List[str]:
+    """Every string anywhere in a YAML file."""
+    strings: List[str] = []
 
     def walk(node) -> None:
         if isinstance(node, str):
-            phrases.append(node)
+            strings.append(node)
         elif isinstance(node, dict):
             for value in node.values():
                 walk(value)
@@ -103,9 +102,28 @@ def lexicon_phrases() -> List[str]:
             for item in node:
                 walk(item)
 
-    for path in sorted((PROJECT_ROOT / "data" / "entities").glob("*.yml")):
-        walk(yaml.safe_load(path.read_text(encoding="utf-8")))
-    return phrases
+    walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return strings
+
+
+def lexicon_phrases() -> List[str]:
+    """Every string in the entity pattern files (data/entities/*.yml)."""
+    return [phrase for path in sorted((PROJECT_ROOT / "data" / "entities").glob("*.yml"))
+            for phrase in yaml_strings(path)]
+
+
+def scripted_buyer_texts() -> List[str]:
+    """Every string of the demo and benchmark conversations (what scripted buyers say)."""
+    files = [PROJECT_ROOT / "data" / "demo" / "conversations.yml",
+             *sorted((PROJECT_ROOT / "data" / "bench").glob("*.yml"))]
+    return [text for path in files for text in yaml_strings(path)]
+
+
+@pytest.mark.skipif(not EVAL_FILE.exists(), reason="../shared/eval is not beside the project")
+def test_no_evaluation_message_in_the_demo_or_benchmark_conversations() -> None:
+    hits = close_pairs(scripted_buyer_texts(), eval_texts())
+    report = "\n".join(f"  {t!r} ~ eval {e!r} ({r})" for t, e, r in hits)
+    assert not hits, f"scripted buyer messages too close to evaluation messages:\n{report}"
 
 
 @pytest.mark.skipif(not EVAL_FILE.exists(), reason="../shared/eval is not beside the project")
