@@ -15,7 +15,7 @@ import yaml
 from rasa.shared.core.domain import Domain
 
 from bot.assist import suggestions
-from bot.assist.agent_desk import TAKEOVER_REASON, DecisionFacts, HandoffFacts
+from bot.assist.agent_desk import TAKEOVER_REASON, AgentDesk, DecisionFacts, HandoffFacts
 from bot.assist.conversation_view import source_titles
 from bot.assist.labels import SERVICE_UNAVAILABLE
 from bot.conversation.desk import AfterSalesDesk
@@ -38,19 +38,13 @@ def domain() -> Domain:
 
 
 def decided(desk: AfterSalesDesk, request: str, reason: str, evidence=()) -> DecisionFacts:
-    outcome = desk.decide(
+    """Decide and log a request, then read it back as the panel does."""
+    desk.decide(
         conversation_id="c", message="m", intent="request_return", confidence=0.9,
         request_type=request, reason=reason, order_id=CREAM, buyer_id="buyer_tg_lin",
         shop_id="demo_tmall_global", platform="tmall_global", evidence=evidence,
     )
-    d = outcome.decision
-    return DecisionFacts(
-        outcome.decision_id, "c", outcome.now, d.verdict, d.shipping_payer, d.decline_reason,
-        d.handoff_reason, list(d.rule_ids), list(d.notes), d.deadline,
-        {"platform": "tmall_global", "request": request, "reason": reason, "evidence": list(evidence),
-         "escalation": False, "order_id": CREAM},
-        CREAM, "m", "request_return", 0.9,
-    )
+    return AgentDesk(desk.url, clock=desk.clock).latest_decision("c")
 
 
 def check(text: str, agent: str = "小王") -> None:

@@ -25,7 +25,7 @@ import pathlib
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed
+from rasa.shared.core.events import BotUttered, ConversationPaused, Event
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -35,6 +35,7 @@ from bot.assist.agent_desk import AgentDesk
 from bot.assist.analytics_page import analytics_page
 from bot.assist.suggestions import suggest
 from bot.assist.work_queue import build_queue
+from bot.conversation.resume import RESUME_EVENTS
 from bot.rules import db
 from bot.settings import Settings, load_settings
 
@@ -284,7 +285,7 @@ class AssistPanelInput(InputChannel):
         conversation_id = _conversation_id(request)
         await tracker_events.retrieve(request.app, conversation_id)
         await tracker_events.append(
-            request.app, conversation_id, [ConversationResumed(), ActionExecuted("action_listen")]
+            request.app, conversation_id, [Event.from_parameters(event) for event in RESUME_EVENTS]
         )
         closed = await asyncio.to_thread(self.desk.hand_back, conversation_id, agent)
         return _json({"conversation_id": conversation_id, "paused": False, "handoffs_closed": closed})

@@ -20,6 +20,8 @@ from bot.conversation.desk import AfterSalesDesk
 from bot.settings import Settings
 
 TIMEOUT_S = 10
+# What handing back appends to the tracker, for the HTTP API and the panel alike.
+RESUME_EVENTS = ({"event": "resume"}, {"event": "action", "name": "action_listen"})
 
 
 class ResumeError(RuntimeError):
@@ -57,7 +59,7 @@ def resume_conversation(
         response = requests.post(
             url,
             params={"token": settings.api_token},
-            json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}],
+            json=list(RESUME_EVENTS),
             timeout=TIMEOUT_S,
         )
     except requests.RequestException as error:
