@@ -28,6 +28,7 @@ POLICY_DEFAULTS: Dict[str, Dict[str, Any]] = {
         "return_address": ("domestic_return_hub", None, None),
         "customs_tax_window": ({"apply_days": 30, "arrive_days": 45}, None, None),
         "goodwill_refund_cap": (0, None, None),
+        "no_reason_return_leg": ("buyer", None, None),
     },
 }
 POLICY_DEFAULTS["tmall"] = {
@@ -58,6 +59,7 @@ POLICY_DEFAULTS["lazada"] = {
     "quality_window": (7, "days", "delivery_time"),
     "silent_outcome": ("auto_refund_le_sgd50_else_auto_return", None, None),
     "return_address": ("platform_reverse_logistics", None, None),
+    "no_reason_return_leg": ("none", None, None),
 }
 
 

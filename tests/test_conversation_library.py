@@ -45,8 +45,8 @@ CHEN_ONLY_RECENT = "3398127465503318820"  # buyer_tm_chen's only order of the la
 PHOTO = ("https://img.example.invalid/defect.jpg",)
 SINGAPORE = dt.timezone(dt.timedelta(hours=8))
 
-# A cheap order in the shop whose goodwill cap is 30 yuan: the only route to
-# ``utter_approve_refund_keep`` (no demo order is that cheap).
+# An order in the shop whose goodwill cap is 30 yuan: compensation up to the cap is
+# the only route to ``utter_approve_refund_keep``.
 CHEAP_ORDER = order_row(
     order_id="4012873300000000001",
     buyer_id="buyer_tg_cheap",
@@ -88,6 +88,7 @@ def decide(
     escalation: bool = False,
     buyer_id: Optional[str] = None,
     conversation_id: str = "conv-1",
+    **said,
 ) -> Outcome:
     """Decide a request on a demo order as its own buyer (unless ``buyer_id`` is given)."""
     if buyer_id is None and order_id in DEMO_ORDERS:
@@ -105,6 +106,7 @@ def decide(
         platform="tmall",
         evidence=evidence,
         escalation=escalation,
+        **said,
     )
 
 
@@ -520,7 +522,7 @@ def test_resume_closes_only_that_conversations_handoffs(desk, url) -> None:
         ("4012873365920117371", "exchange", "no_reason", (), ["utter_handoff_change_before_shipping"]),
         ("4012873365920117370", "exchange", "no_reason", (), ["utter_handoff_wait_for_delivery"]),
         ("4012873365920117369", "return", "quality", PHOTO, ["utter_handoff_beyond_quality_window"]),
-        ("4012873300000000001", "refund", "quality", PHOTO, ["utter_approve_refund_keep"]),
+        ("4012873300000000001", "refund", "quality", PHOTO, ["utter_handoff_partial_refund"]),
         ("0000000000000000000", "return", "no_reason", (), ["utter_handoff_unknown_order"]),
     ],
 )
@@ -530,6 +532,20 @@ def test_decision_replies_pick_the_response_and_fill_it(
     replies = decision_replies(decide(desk, order_id, request_type, reason, evidence=evidence))
     assert [reply.response for reply in replies] == responses
     assert_fillable(domain, replies)
+
+
+def test_compensation_under_the_cap_is_the_amount_asked_not_the_order(desk, domain) -> None:
+    outcome = decide(desk, "4012873300000000001", "refund", "quality", evidence=PHOTO,
+                     remedy="compensation", requested_amount=15.0)
+    [reply] = decision_replies(outcome)
+    assert reply.response == "utter_approve_refund_keep" and reply.params["amount"] == "15"
+    assert_fillable(domain, [reply])
+
+
+# What a buyer may add to a request (POLICY v2): nothing, a compensation amount, the
+# item's condition, a named remedy.
+SAID = ({}, {"remedy": "compensation", "requested_amount": 20.0}, {"stated_condition": "used"},
+        {"remedy": "reship"})
 
 
 def test_every_reply_to_every_demo_order_can_be_filled(desk, domain) -> None:
@@ -544,10 +560,10 @@ def test_every_reply_to_every_demo_order_can_be_filled(desk, domain) -> None:
     for order_id in [*DEMO_ORDERS, CHEAP_ORDER["order_id"], "0000000000000000000"]:
         view = desk.find_order(order_id, None)
         rules = desk.rules_for(view.shop_id, view.platform) if view else desk.rules_for(None, "tmall")
-        for request_type, (reason, evidence), escalation in itertools.product(
-            ("refund", "return", "exchange", "quality_complaint"), cases, (False, True)
+        for request_type, (reason, evidence), escalation, said in itertools.product(
+            ("refund", "return", "exchange", "quality_complaint"), cases, (False, True), SAID
         ):
-            request = AfterSalesRequest(rules.platform, request_type, reason, evidence, escalation)
+            request = AfterSalesRequest(rules.platform, request_type, reason, evidence, escalation, **said)
             decision = decide_policy(request, view.order if view else None, rules, NOW)
             replies = decision_replies(Outcome(decision, request, view, rules, 1, NOW))
             assert_fillable(domain, replies)

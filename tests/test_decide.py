@@ -33,8 +33,8 @@ def order(**fields) -> Order:
     return Order(**{**base, **fields})
 
 
-def ask(request="return", reason="no_reason", platform="tmall", evidence=()) -> AfterSalesRequest:
-    return AfterSalesRequest(platform=platform, request=request, reason=reason, evidence=evidence)
+def ask(request="return", reason="no_reason", platform="tmall", evidence=(), **said) -> AfterSalesRequest:
+    return AfterSalesRequest(platform=platform, request=request, reason=reason, evidence=evidence, **said)
 
 
 def run(req: AfterSalesRequest, the_order, now: datetime, **overrides):
@@ -88,6 +88,13 @@ def test_shipped_order_can_be_intercepted(request_type: str) -> None:
     assert decision.deadline == NOW + timedelta(hours=36)
 
 
+@pytest.mark.parametrize("request_type", ["refund", "return"])
+def test_a_custom_made_item_in_transit_is_for_a_person(request_type: str) -> None:
+    the_order = order(status="shipped", signed_at=None, category_class="statutory_excluded")
+    decision = run(ask(request_type), the_order, NOW)
+    assert (decision.verdict, decision.handoff_reason) == ("handoff", "excluded_item")
+
+
 @pytest.mark.parametrize("status", ["signed", "completed"])
 def test_not_received_after_signing_is_a_delivery_dispute(status: str) -> None:
     decision = run(ask("refund", "not_received"), order(status=status), NOW)
@@ -107,6 +114,25 @@ def test_missing_parts_and_transit_damage_need_an_unboxing_video(reason: str) ->
     assert "unboxing_video" in run(ask("return", reason), order(), NOW).notes
 
 
+@pytest.mark.parametrize("request_type,remedy,note", [
+    ("return", None, "remedy_return_refund"), ("exchange", None, "remedy_exchange"),
+    ("quality_complaint", None, "offer_return_exchange_reship"),
+    ("quality_complaint", "exchange", "remedy_exchange"), ("quality_complaint", "repair", "remedy_repair"),
+])
+def test_the_remedy_named_is_the_remedy_approved(request_type, remedy, note) -> None:
+    decision = run(ask(request_type, "quality", evidence=PHOTO, remedy=remedy), order(), NOW)
+    assert (decision.verdict, decision.shipping_payer) == ("approve", "seller")
+    assert note in decision.notes
+    assert sum(n.startswith("remedy_") or n == "offer_return_exchange_reship" for n in decision.notes) == 1
+
+
+@pytest.mark.parametrize("remedy", [None, "reship"])
+def test_a_missing_part_is_reshipped_without_sending_the_item_back(remedy) -> None:
+    decision = run(ask("quality_complaint", "missing_parts", evidence=PHOTO, remedy=remedy), order(), NOW)
+    assert (decision.verdict, decision.shipping_payer) == ("approve", "none")
+    assert "remedy_reship" in decision.notes
+
+
 @pytest.mark.parametrize("request_type", ["return", "exchange", "quality_complaint"])
 def test_quality_with_evidence_is_approved_and_the_seller_pays(request_type: str) -> None:
     decision = run(ask(request_type, "quality", evidence=PHOTO),
@@ -121,11 +147,20 @@ def test_refund_keeping_the_item_is_a_partial_refund_for_a_human() -> None:
     assert (decision.verdict, decision.handoff_reason) == ("handoff", "partial_refund")
 
 
-def test_refund_keeping_the_item_under_the_goodwill_cap_is_approved() -> None:
-    decision = run(ask("refund", "quality", evidence=PHOTO), order(amount=25.0), NOW,
-                   goodwill_refund_cap=30)
+def test_compensation_up_to_the_goodwill_cap_is_approved() -> None:
+    decision = run(ask("refund", "quality", evidence=PHOTO, remedy="compensation", requested_amount=20.0),
+                   order(amount=899.0), NOW, goodwill_refund_cap=30)
     assert decision.verdict == "approve" and "refund_keep_item" in decision.notes
+    assert decision.shipping_payer == "none"
     assert "TM.GOODWILL_REFUND_CAP" in decision.rule_ids
+
+
+@pytest.mark.parametrize("requested,amount", [(None, 25.0), (31.0, 899.0), (25.0, 25.0), (0.0, 899.0)])
+def test_the_goodwill_cap_is_never_a_whole_refund_nor_more_than_the_cap(requested, amount) -> None:
+    """v2: the cap is compared with the amount asked for, and never pays out the whole order."""
+    decision = run(ask("refund", "quality", evidence=PHOTO, requested_amount=requested),
+                   order(amount=amount), NOW, goodwill_refund_cap=30)
+    assert (decision.verdict, decision.handoff_reason) == ("handoff", "partial_refund")
 
 
 def test_tmall_quality_window_runs_15_days_from_trade_success() -> None:
@@ -200,8 +235,25 @@ def test_confirm_exclusions_need_the_buyers_confirmation() -> None:
 def test_tmall_global_needs_the_seven_day_label() -> None:
     req = ask(platform="tmall_global")
     assert run(req, order(seven_day_label=False), NOW).decline_reason == "no_seven_day_label"
-    assert run(req, order(seven_day_label=None), NOW).decline_reason == "no_seven_day_label"
     assert run(req, order(seven_day_label=True), NOW).verdict == "approve"
+
+
+def test_an_unknown_tmall_global_label_is_checked_by_a_person() -> None:
+    """v2: nobody tells a buyer a label is absent without knowing it."""
+    decision = run(ask(platform="tmall_global"), order(seven_day_label=None), NOW)
+    assert (decision.verdict, decision.handoff_reason) == ("handoff", "missing_facts")
+    assert "LAW.PROC_MISSING_FACTS" in decision.rule_ids
+
+
+def test_a_shop_that_labels_unmarked_items_answers_itself() -> None:
+    decision = run(ask(platform="tmall_global"), order(seven_day_label=None), NOW, seven_day_label_default=True)
+    assert decision.verdict == "approve" and "TG.SEVEN_DAY_LABEL_DEFAULT" in decision.rule_ids
+
+
+def test_an_unknown_signing_time_is_never_a_window_quoted_from_nothing() -> None:
+    decision = run(ask(), order(signed_at=None), NOW)
+    assert (decision.verdict, decision.handoff_reason) == ("handoff", "missing_facts")
+    assert decision.decline_reason is None
 
 
 def test_tmall_label_is_on_by_default() -> None:
@@ -213,10 +265,33 @@ def test_items_that_are_not_intact_are_declined(condition: str) -> None:
     assert run(ask(), order(condition=condition), NOW).decline_reason == "not_intact"
 
 
+@pytest.mark.parametrize("stated", ["used", "tags_removed", "activated"])
+def test_what_the_buyer_says_of_the_item_counts(stated: str) -> None:
+    decision = run(ask(stated_condition=stated), order(condition="unopened"), NOW)
+    assert decision.decline_reason == "not_intact" and "buyer_stated_condition" in decision.notes
+
+
+def test_saying_unused_never_overrides_a_recorded_not_intact_item() -> None:
+    assert run(ask(stated_condition="unopened"), order(condition="tags_removed"), NOW).decline_reason == "not_intact"
+
+
+@pytest.mark.parametrize("category_class,declined", [("one_time_seal", True), (None, False)])
+def test_an_opened_seal_counts_only_on_a_one_time_seal_item(category_class, declined) -> None:
+    decision = run(ask(stated_condition="seal_broken"), order(category_class=category_class), NOW)
+    assert (decision.decline_reason == "not_intact") == declined
+
+
 @pytest.mark.parametrize("condition", ["unopened", "opened_inspected"])
 def test_opening_to_inspect_keeps_an_item_intact(condition: str) -> None:
     decision = run(ask(), order(condition=condition, category_class="one_time_seal"), NOW)
     assert decision.verdict == "approve"
+
+
+def test_lazada_returns_go_back_free_through_the_platform() -> None:
+    decision = run(ask(platform="lazada"), order(shipping_insurance=True, free_shipping=False), NOW)
+    assert (decision.verdict, decision.shipping_payer) == ("approve", "none")
+    assert "LZ.NO_REASON_RETURN_LEG" in decision.rule_ids and "platform_pickup" in decision.notes
+    assert "buyer_pays_outbound" not in decision.notes
 
 
 def test_no_reason_return_shipping_payers() -> None:

@@ -115,3 +115,18 @@ def test_any_json_object_gives_a_decision_or_an_error(fields, order_fields) -> N
         base["order"].update(order_fields)
     [out] = run(json.dumps(base))
     assert "error" in out or out["verdict"] in ("approve", "need_evidence", "decline", "handoff")
+
+
+def test_policy_v2_inputs_reach_decide() -> None:
+    """stated_condition, remedy and requested_amount (DESIGN.md, optional since v2)."""
+    worn, cap, bad_remedy, bad_amount = run(
+        line(stated_condition="used"),
+        line(request="refund", reason="quality", evidence=["p.jpg"], remedy="compensation",
+             requested_amount=20, order={"order_id": "1", "status": "signed", "amount": 899,
+                                         "signed_at": "2026-11-20T15:00:00+08:00"}),
+        line(remedy="money"),
+        line(requested_amount="20"),
+    )
+    assert worn["decline_reason"] == "not_intact"
+    assert cap["handoff_reason"] == "partial_refund"  # the default rule set has no cap
+    assert "remedy" in bad_remedy["error"] and "requested_amount" in bad_amount["error"]

@@ -45,6 +45,8 @@ REASON_WORDS = {
     "unknown_order": "查不到订单",
     "low_confidence": "未能确定诉求",
     "buyer_asked": "买家要求人工",
+    "missing_facts": "缺少关键事实",
+    "excluded_item": "定制/生鲜已发出",
     AGENT_TAKEOVER: "客服主动接管",
     SERVICE_UNAVAILABLE: "系统故障时的留言",
     "window_expired": "已过无理由期",

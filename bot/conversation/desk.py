@@ -184,6 +184,9 @@ class AfterSalesDesk:
         platform: Optional[str],
         evidence: Sequence[Any] = (),
         escalation: bool = False,
+        stated_condition: Optional[str] = None,
+        remedy: Optional[str] = None,
+        requested_amount: Optional[float] = None,
     ) -> Outcome:
         """Decide the request with the current time and append it to the decision log.
 
@@ -198,8 +201,11 @@ class AfterSalesDesk:
             buyer_id: the buyer (from the channel), or None.
             shop_id: the shop the buyer is talking to, or None.
             platform: the channel's platform, used when the order is unknown.
-            evidence: image URLs the buyer sent.
+            evidence: image and video URLs the buyer sent.
             escalation: the buyer threatened a complaint or intervention.
+            stated_condition: what the buyer said of the item (POLICY condition).
+            remedy: the remedy the buyer named (``vocabulary.REMEDIES``).
+            requested_amount: the compensation asked for.
 
         Returns:
             The decision with its log id, the order and the rules it used.
@@ -221,6 +227,9 @@ class AfterSalesDesk:
                 reason=reason,
                 evidence=tuple(evidence),
                 escalation=escalation,
+                stated_condition=stated_condition,
+                remedy=remedy,
+                requested_amount=requested_amount,
             )
             decision = decide(request, view.order if view else None, rules, now)
             decision_id = repository.log_decision(

@@ -228,6 +228,12 @@ def _main_reply(outcome: Outcome) -> Optional[Reply]:
     if reason == "beyond_quality_window" and view is not None:
         end = window_end(outcome.rules["quality_window"], view.order, timezone_of(outcome.rules))
         return Reply("utter_handoff_beyond_quality_window", {**base, "quality_end": when(end, outcome.rules)})
+    if reason == "missing_facts":
+        missing = "签收时间" if "signing_time_unknown" in decision.notes else "商品页面是否带「七天无理由退货」标识"
+        return Reply("utter_handoff_missing_facts", {**base, "missing": missing})
+    if reason == "excluded_item":
+        category = view.order.category if view is not None and view.order.category else "定制或生鲜类商品"
+        return Reply("utter_handoff_excluded_item", {**base, "category": category})
     return Reply(f"utter_handoff_{reason}", base)
 
 
@@ -240,8 +246,8 @@ def _approval(outcome: Outcome, base: Dict[str, str]) -> Reply:
         return Reply("utter_approve_cancel_refund", base)
     if "intercept_or_refuse" in notes:
         return Reply("utter_approve_intercept", base)
-    amount = view.order.amount if view and view.order.amount is not None else 0
     if "refund_keep_item" in notes:
+        amount = request.requested_amount or 0
         return Reply("utter_approve_refund_keep", {**base, "amount": f"{amount:g}"})
     params = {
         **base,

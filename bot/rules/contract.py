@@ -19,6 +19,7 @@ from bot.rules.vocabulary import (
     FULFILLMENTS,
     PLATFORMS,
     REASONS,
+    REMEDIES,
     REQUESTS,
     STATUSES,
 )
@@ -116,6 +117,9 @@ def parse_line(line: str, classify: Optional[Classifier] = None) -> Dict[str, An
         evidence = []
     if not isinstance(evidence, list):
         raise ContractError("'evidence' must be a list")
+    amount = data.get("requested_amount")
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0):
+        raise ContractError(f"'requested_amount' must be a non-negative number; got {amount!r}")
     return {
         "request": AfterSalesRequest(
             platform=_choice(data, "platform", PLATFORMS),
@@ -123,6 +127,9 @@ def parse_line(line: str, classify: Optional[Classifier] = None) -> Dict[str, An
             reason=_choice(data, "reason", REASONS),
             evidence=tuple(evidence),
             escalation=bool(_flag(data, "escalation", False, prefix="")),
+            stated_condition=_choice(data, "stated_condition", CONDITIONS, None),
+            remedy=_choice(data, "remedy", REMEDIES, None),
+            requested_amount=None if amount is None else float(amount),
         ),
         "order": parse_order(data.get("order"), classify),
         "now": parse_time(data.get("now"), "now", required_offset=True),

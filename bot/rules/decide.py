@@ -18,6 +18,10 @@ from bot.rules.vocabulary import INTACT_CONDITIONS, QUALITY_REASONS
 
 SIGNED_STATUSES = ("signed", "completed")
 UNBOXING_VIDEO_REASONS = ("missing_parts", "damaged_in_transit")
+# Remedies that approve a quality problem as named (POLICY §3 step 7); a
+# `quality_complaint` without one is offered the choice.
+NAMED_REMEDIES = ("return_refund", "exchange", "reship", "repair")
+REMEDY_OF_REQUEST = {"return": "return_refund", "exchange": "exchange"}
 
 
 class _Trace:
@@ -84,10 +88,20 @@ def _inside(end: Optional[datetime], now: datetime) -> bool:
     return end is None or now < end
 
 
-def _seven_day_label(order: Order, trace: _Trace) -> bool:
+def _seven_day_label(order: Order, trace: _Trace) -> Optional[bool]:
+    """The item's 7-day label: the order's, else a shop's stated default, else unknown.
+
+    The platform row ``seven_day_label_default: false`` means "not stated", so the
+    label stays unknown (None); a shop that promises its unmarked items carry the
+    label (``true``) makes it known.
+    """
     if order.seven_day_label is not None:
         return order.seven_day_label
-    return bool(trace.cite("seven_day_label_default").value)
+    default = trace.rules["seven_day_label_default"]
+    if default.value:
+        trace.cite("seven_day_label_default")
+        return True
+    return None
 
 
 def decide(
@@ -177,6 +191,10 @@ def _procedure(
         return "handoff", "none", None, "buyer_asked", "seller_response"
     # 6. On its way: intercept or refuse delivery. Not received after signing: check.
     if order.status == "shipped":
+        if request.request in ("refund", "return") and order.category_class == "statutory_excluded":
+            trace.cite("law_statutory_exclusions")
+            trace.note("excluded_item_shipped")
+            return "handoff", "none", None, "excluded_item", "seller_response"
         if request.request in ("refund", "return"):
             trace.cite("law_refund_before_delivery")
             trace.cite("law_transit_risk")
@@ -216,15 +234,31 @@ def _quality(
             trace.note("unboxing_video")
         return "need_evidence", "none", None, None, "seller_response"
     if request.request == "refund" and order.status in SIGNED_STATUSES:
+        # Money back while the buyer keeps the item: a compensation amount the shop
+        # allows, never the whole order; anything else is for a person.
         cap = trace.rules.get("goodwill_refund_cap")
-        if cap is not None and order.amount is not None and order.amount <= float(cap.value):
+        amount = request.requested_amount
+        if (
+            cap is not None
+            and amount is not None
+            and 0 < amount <= float(cap.value)
+            and (order.amount is None or amount < order.amount)
+        ):
             trace.cite("goodwill_refund_cap")
             trace.note("refund_keep_item")
             return "approve", "none", None, None, "seller_response"
         trace.cite("proc_partial_refund")
         return "handoff", "none", None, "partial_refund", "seller_response"
-    if request.request == "quality_complaint":
+    remedy = request.remedy if request.remedy in NAMED_REMEDIES else None
+    remedy = remedy or REMEDY_OF_REQUEST.get(request.request)
+    if remedy is None and request.reason == "missing_parts":
+        remedy = "reship"  # the missing part is sent; nothing goes back
+    if remedy is None:
         trace.note("offer_return_exchange_reship")
+    else:
+        trace.note(f"remedy_{remedy}")
+    if remedy == "reship":
+        return "approve", "none", None, None, "seller_response"
     _customs_note(order, trace)
     return "approve", "seller", None, None, "seller_response"
 
@@ -241,18 +275,38 @@ def _no_reason(
         trace.cite("law_confirm_exclusions")
         trace.note("offer_quality_route")
         return "decline", "none", "confirmed_excluded", None, "seller_response"
-    if trace.rules["seven_day_label_required"].value and not _seven_day_label(order, trace):
-        trace.cite("seven_day_label_required")
-        trace.note("offer_quality_route")
-        return "decline", "none", "no_seven_day_label", None, "seller_response"
+    if trace.rules["seven_day_label_required"].value:
+        label = _seven_day_label(order, trace)
+        if label is None:
+            # Nobody checked the item page: a person looks before anyone says "no label".
+            trace.cite("seven_day_label_required")
+            trace.cite("proc_missing_facts")
+            trace.note("label_unknown")
+            return "handoff", "none", None, "missing_facts", "seller_response"
+        if not label:
+            trace.cite("seven_day_label_required")
+            trace.note("offer_quality_route")
+            return "decline", "none", "no_seven_day_label", None, "seller_response"
     window = trace.cite("no_reason_window")
+    if order.signed_at is None and order.status in SIGNED_STATUSES:
+        trace.cite("proc_missing_facts")
+        trace.note("signing_time_unknown")
+        return "handoff", "none", None, "missing_facts", "seller_response"
     if not _inside(window_end(window, order, zone), now):
         trace.note("offer_quality_route")
         return "decline", "none", "window_expired", None, "seller_response"
-    if order.condition not in INTACT_CONDITIONS:
+    condition = effective_condition(order, request.stated_condition)
+    if condition not in INTACT_CONDITIONS:
         trace.cite("law_intact")
         trace.note("offer_quality_route")
+        if condition != order.condition:
+            trace.note("buyer_stated_condition")
         return "decline", "none", "not_intact", None, "seller_response"
+    leg = trace.cite("no_reason_return_leg")
+    if leg.value == "none":
+        trace.note("platform_pickup")
+        _customs_note(order, trace)
+        return "approve", "none", None, None, "seller_response"
     trace.cite("law_no_reason_shipping")
     if request.request == "exchange":
         trace.note("buyer_pays_both_legs")
@@ -262,6 +316,20 @@ def _no_reason(
     _customs_note(order, trace)
     payer = "insurance" if order.shipping_insurance else "buyer"
     return "approve", payer, None, None, "seller_response"
+
+
+def effective_condition(order: Order, stated: Optional[str]) -> str:
+    """The worse of the order's record and what the buyer says (POLICY §3 step 8).
+
+    Saying an item is unused never overrides a recorded not-intact condition, and
+    an opened seal only counts against a one-time-seal item: opening any other
+    package to look is an inspection.
+    """
+    if stated is None or stated in INTACT_CONDITIONS or order.condition not in INTACT_CONDITIONS:
+        return order.condition
+    if stated == "seal_broken" and order.category_class != "one_time_seal":
+        return order.condition
+    return stated
 
 
 def _customs_note(order: Order, trace: _Trace) -> None:

@@ -59,6 +59,7 @@ RULE_KEYS = {
     "proc_partial_refund": KeySpec(LAW_SCOPE, "citation"),
     "proc_needs_return": KeySpec(LAW_SCOPE, "citation"),
     "proc_escalation_threat": KeySpec(LAW_SCOPE, "citation"),
+    "proc_missing_facts": KeySpec(LAW_SCOPE, "citation"),
     # Platform defaults (POLICY.md section 2); shops may improve the marked ones.
     "timezone": KeySpec("platform", "text"),
     "no_reason_window": KeySpec(
@@ -81,7 +82,11 @@ RULE_KEYS = {
     "return_address": KeySpec("platform", "text"),
     "customs_tax_window": KeySpec("platform", "object", nullable=True),
     "goodwill_refund_cap": KeySpec("platform", "amount", "higher"),
+    # Who carries a no-reason return parcel: `buyer` (or the buyer's 运费险) under
+    # PRC law, `none` where the platform's reverse logistics take it back free (Lazada).
+    "no_reason_return_leg": KeySpec("platform", "text"),
 }
+RETURN_LEGS = ("buyer", "none")
 
 LAW_KEYS = tuple(k for k, spec in RULE_KEYS.items() if spec.scope == LAW_SCOPE)
 PLATFORM_KEYS = tuple(k for k, spec in RULE_KEYS.items() if spec.scope == "platform")

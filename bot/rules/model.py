@@ -86,8 +86,19 @@ class Order:
 class AfterSalesRequest:
     """What the buyer asks for, on which platform, with which evidence.
 
-    ``escalation`` is true when the buyer threatened a complaint or platform
-    intervention: it never changes the verdict, only adds a handoff (POLICY §3).
+    Attributes:
+        platform: POLICY.md platform.
+        request: POLICY.md request.
+        reason: POLICY.md reason.
+        evidence: photos and videos the buyer sent (any, at any time, counts).
+        escalation: the buyer threatened a complaint or platform intervention: it
+            never changes the verdict, only adds a handoff (POLICY §3).
+        stated_condition: what the buyer said of the item (POLICY.md condition), or
+            None; the worse of this and the order's record counts (§3 step 8).
+        remedy: the remedy the buyer named (``vocabulary.REMEDIES``), or None; for a
+            quality problem it is the remedy approved (§3 step 7).
+        requested_amount: the compensation the buyer asked for, in the order's
+            currency, or None (compared with the shop's goodwill cap).
     """
 
     platform: str
@@ -95,6 +106,9 @@ class AfterSalesRequest:
     reason: str
     evidence: Tuple[Any, ...] = ()
     escalation: bool = False
+    stated_condition: Optional[str] = None
+    remedy: Optional[str] = None
+    requested_amount: Optional[float] = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,7 +15,7 @@ from numbers import Real
 from typing import Any, Iterable, Optional
 
 from bot.rules import vocabulary
-from bot.rules.keys import KeySpec
+from bot.rules.keys import RETURN_LEGS, KeySpec
 
 SOURCE_ID = re.compile(r"^(S[1-9][0-9]*|POLICY)$")
 RULE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)+$")
@@ -183,6 +183,8 @@ def check_value(where: Where, key: str, spec: KeySpec, row: dict) -> None:
     elif spec.kind == "text":
         if not isinstance(value, str) or not value.strip():
             raise where.error("value", f"{key} needs a non-empty text, got {value!r}")
+        if key == "no_reason_return_leg" and value not in RETURN_LEGS:
+            raise where.error("value", f"{key} is one of {', '.join(RETURN_LEGS)}, got {value!r}")
         if key == "timezone":
             try:
                 zoneinfo.ZoneInfo(value)

@@ -50,7 +50,11 @@ HANDOFF_REASONS = (
     "unknown_order",
     "low_confidence",
     "buyer_asked",
+    "missing_facts",
+    "excluded_item",
 )
 CONDITIONS = ("unopened", "opened_inspected", "used", "tags_removed", "seal_broken", "activated")
 INTACT_CONDITIONS = ("unopened", "opened_inspected")
+# What the buyer asks to be done (DESIGN.md `remedy` entity, POLICY.md §3 step 7).
+REMEDIES = ("return_refund", "exchange", "reship", "repair", "refund_only", "compensation")
 CERTAINTIES = ("O", "O-p", "S", "U")
