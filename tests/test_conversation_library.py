@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from bot.conversation import handoffs
-from bot.conversation.channel_metadata import identity, image_urls
+from bot.conversation.channel_metadata import evidence_urls, identity, image_urls
 from bot.conversation.cues import asks_about_another_order, corrects_order_number
 from bot.conversation.desk import AfterSalesDesk, Handoff, Outcome
 from bot.conversation.replies import (
@@ -373,6 +373,12 @@ def test_decide_logs_exactly_one_row_with_the_decision(desk) -> None:
         "intent": "request_return",
         "confidence": 0.93,
         "order_id": CHEN_ONLY_RECENT,
+        # what was decided on: the request as the dialogue understood it
+        "request": "return",
+        "reason": "no_reason",
+        "remedy": None,
+        "stated_condition": None,
+        "requested_amount": None,
     }
     assert dt.datetime.fromisoformat(row["created_at"]) == NOW
     assert desk.decisions("another-conversation") == []
@@ -757,3 +763,12 @@ def test_when_formats_in_the_platforms_time_zone(desk) -> None:
     assert when(moment, desk.rules_for(None, "tmall")) == "11月28日 00:30"
     assert when(moment.astimezone(SHANGHAI), desk.rules_for(None, "lazada")) == "11月28日 00:30"
     assert when(None, desk.rules_for(None, "tmall")) == "尽快"
+
+
+def test_photos_and_videos_are_both_evidence_and_only_photos_are_images() -> None:
+    attachments = [{"type": "video", "url": "https://img.example/unboxing.mp4"},
+                   {"type": "image", "url": "https://img.example/crack.jpg"},
+                   {"type": "file", "url": "https://img.example/x.pdf"}]
+    assert evidence_urls({"attachments": attachments}) == [
+        "https://img.example/unboxing.mp4", "https://img.example/crack.jpg"]
+    assert image_urls({"attachments": attachments}) == ["https://img.example/crack.jpg"]

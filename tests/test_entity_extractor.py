@@ -535,3 +535,41 @@ def test_fingerprint_follows_the_pattern_files_with_config_as_written(tmp_path) 
     assert defaults and len(defaults) == 64
     elsewhere = SpacyRuleEntityExtractor.fingerprint_addon({"patterns_path": str(tmp_path)})
     assert elsewhere != defaults
+
+
+# --- what the buyer says of the item, and the remedy asked for ------------
+
+
+@pytest.mark.parametrize("text,condition", [
+    ("外套吊牌还在，能换吗", "opened_inspected"),
+    ("还没拆封，想退", "unopened"),
+    ("穿过一次洗了", "used"),
+    ("吊牌剪了还能退吗", "tags_removed"),
+    ("奶粉开罐了冲了一勺", "seal_broken"),
+    ("手机已经激活了", "activated"),
+])
+def test_the_buyers_words_about_the_item_are_a_condition(extractor, text, condition) -> None:
+    assert values(parse(extractor, text), "condition")[:1] == [condition]
+
+
+def test_a_negated_condition_phrase_is_the_opposite_not_the_phrase(extractor) -> None:
+    """没拆封 is one phrase (unopened), not the 拆封 (seal broken) inside it."""
+    assert values(parse(extractor, "面膜没拆封"), "condition") == ["unopened"]
+    assert values(parse(extractor, "不能用了"), "condition") == []
+
+
+@pytest.mark.parametrize("text,remedy", [
+    ("尺码小了换大一码", "exchange"),
+    ("少了一个配件，给我补发", "reship"),
+    ("能修吗", "repair"),
+    ("没收到，仅退款", "refund_only"),
+    ("给我补偿20块钱就行", "compensation"),
+    ("不是换货，是退货", "return_refund"),
+])
+def test_the_remedy_the_buyer_names(extractor, text, remedy) -> None:
+    assert values(parse(extractor, text), "remedy") == [remedy]
+
+
+def test_a_remedy_the_buyer_refuses_is_not_asked_for(extractor) -> None:
+    assert values(parse(extractor, "不想退货了 给我补偿点就行"), "remedy") == ["compensation"]
+    assert values(parse(extractor, "换个地址就行"), "remedy") == []

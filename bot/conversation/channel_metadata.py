@@ -1,7 +1,8 @@
 """What a channel tells us with each message: who is writing, in which shop, with which images.
 
 Every channel (REST ``metadata``, the widget, the IM webhook) passes
-``{"buyer_id", "shop_id", "platform", "attachments"}``. Metadata comes from
+``{"buyer_id", "shop_id", "platform", "attachments"}``; an attachment is a photo
+or a video (``{"type": "image" | "video", "url"}``). Metadata comes from
 outside, so wrong types and oversize values are ignored rather than trusted: a
 bad field must not crash a conversation, and a made-up platform must not pick a
 rule set.
@@ -10,7 +11,7 @@ rule set.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Tuple
 
 from bot.rules.vocabulary import PLATFORMS
 
@@ -20,6 +21,7 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 # same way) would load the image from another host.
 IMAGE_URL = re.compile(r"^(https?://[^\s]{1,2000}|/(?![/\\])[^\s]{1,2000})$")
 MAX_ATTACHMENTS = 9
+EVIDENCE_TYPES = ("image", "video")
 MAX_SCANNED = 50  # a message with thousands of "attachments" is not worth reading
 
 
@@ -47,15 +49,28 @@ def identity(metadata: Any) -> Dict[str, str]:
 
 
 def image_urls(metadata: Any) -> List[str]:
-    """URLs of the image attachments in ``metadata``, in order, without duplicates.
+    """URLs of the image attachments in ``metadata`` (what the panel shows as photos).
 
     Args:
         metadata: the message's metadata; ``attachments`` is a list of
-            ``{"type": "image", "url": ...}`` objects.
+            ``{"type": "image" | "video", "url": ...}`` objects.
 
     Returns:
-        At most nine http(s) or site-relative URLs.
+        At most nine http(s) or site-relative URLs, in order, without duplicates.
     """
+    return _attachment_urls(metadata, ("image",))
+
+
+def evidence_urls(metadata: Any) -> List[str]:
+    """URLs of the photos and videos in ``metadata``: all of them count as evidence.
+
+    POLICY.md §3 step 7: any photo or video counts, whenever it arrives; the bot
+    itself asks for an unboxing video for missing parts and transit damage.
+    """
+    return _attachment_urls(metadata, EVIDENCE_TYPES)
+
+
+def _attachment_urls(metadata: Any, kinds: Tuple[str, ...]) -> List[str]:
     if not isinstance(metadata, Mapping):
         return []
     attachments = metadata.get("attachments")
@@ -63,10 +78,9 @@ def image_urls(metadata: Any) -> List[str]:
         return []
     urls: List[str] = []
     for item in attachments[:MAX_SCANNED]:
-        if not isinstance(item, Mapping) or item.get("type") != "image":
+        if not isinstance(item, Mapping) or item.get("type") not in kinds:
             continue
         url = item.get("url")
         if isinstance(url, str) and IMAGE_URL.match(url.strip()) and url.strip() not in urls:
             urls.append(url.strip())
     return urls[:MAX_ATTACHMENTS]
-

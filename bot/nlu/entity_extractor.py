@@ -20,7 +20,9 @@ Simplified and half-width and every span is also a span of the buyer's message):
 
 Entities: ``order_id``, ``tracking_number``, ``amount`` (float), ``days`` (int,
 days since receipt), ``product`` (``additional_info``: lexicon category and
-category_class) and ``reason`` (a POLICY.md reason value). ``days`` phrases like
+category_class), ``reason`` (a POLICY.md reason value), ``condition`` (what the
+buyer says of the item, a POLICY.md condition) and ``remedy`` (what the buyer asks
+for, DESIGN.md's remedy values). ``days`` phrases like
 上周五收到的 are counted from the message time: ``message.get("time")`` or
 ``Message.time`` when set (epoch seconds or ISO 8601), else
 ``metadata["now"]`` (ISO 8601, as the evaluation passes it), else now in
@@ -49,6 +51,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
 
 from bot.nlu.entity_lexicon import (
+    FACTS_FILE,
     META_KEY,
     PRODUCT,
     PRODUCTS_FILE,
@@ -190,6 +193,7 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
         return [
             folder / REASONS_FILE,
             folder / PRODUCTS_FILE,
+            folder / FACTS_FILE,
             Path(config["categories_path"]),
         ]
 
@@ -289,6 +293,7 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
             )
             found += matcher.products(text, lowered, self._whole_words(text))
             found += matcher.reasons(lowered)
+            found += matcher.facts(lowered)
         else:
             found += extract_amounts(text)
         found.sort(key=lambda item: (item.start, item.end, item.entity))

@@ -1,7 +1,8 @@
-"""The reason and product lexicons: read from YAML, kept in spaCy, matched on text.
+"""The reason, product and item-fact lexicons: read from YAML, kept in spaCy, matched on text.
 
 At training the lexicons are read from ``data/entities/reasons.yml``,
-``data/entities/products.yml`` and the rule base's ``data/rules/categories.yml``,
+``data/entities/products.yml``, ``data/entities/item_facts.yml`` (what the buyer
+says of the item and the remedy asked for) and the rule base's ``data/rules/categories.yml``,
 checked, and turned into EntityRuler patterns; the category classes and the
 negation words ride along in the spaCy pipeline's ``meta``. At serving
 :func:`lexicon_from_patterns` rebuilds the lexicon from the loaded pipeline, so
@@ -35,7 +36,7 @@ from typing import (
 import yaml
 
 from bot.nlu.entity_numbers import Found, ascii_lower
-from bot.rules.vocabulary import CATEGORY_CLASSES, REASONS
+from bot.rules.vocabulary import CATEGORY_CLASSES, CONDITIONS, REASONS, REMEDIES
 
 REASON = "reason"
 PRODUCT = "product"
@@ -43,7 +44,10 @@ NOT_REASON = "not_reason"
 NOT_PRODUCT = "not_product"
 REASONS_FILE = "reasons.yml"
 PRODUCTS_FILE = "products.yml"
+FACTS_FILE = "item_facts.yml"
 META_KEY = "anxin_lexicon"
+# Entities of item_facts.yml and the vocabulary each value comes from.
+FACT_VALUES = {"condition": CONDITIONS, "remedy": REMEDIES}
 # Questions are not negations: 是不是质量问题, 有没有破损.
 _QUESTION_BEFORE = {"不是": "是", "没有": "有", "没": "有"}
 
@@ -52,6 +56,21 @@ T = TypeVar("T")
 
 class LexiconError(ValueError):
     """A pattern file is missing, malformed or contradicts itself (at training)."""
+
+
+@dataclass(frozen=True)
+class FactTable:
+    """The phrases of one item-fact entity (``condition`` or ``remedy``).
+
+    Attributes:
+        phrases: phrase → value.
+        blockers: longer phrases that contain a phrase but mean something else.
+        negations: words that cancel a phrase shortly after them.
+    """
+
+    phrases: Mapping[str, str]
+    blockers: FrozenSet[str]
+    negations: Tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,7 @@ class Lexicon:
         products: item word → lexicon category name (None when no entry applies).
         not_products: words that contain a product word but are not products.
         category_classes: lexicon category name → category_class (None: ordinary).
+        facts: entity name (``condition``, ``remedy``) → its phrase table.
     """
 
     reasons: Mapping[str, str]
@@ -75,6 +95,7 @@ class Lexicon:
     products: Mapping[str, Optional[str]]
     not_products: FrozenSet[str]
     category_classes: Mapping[str, Optional[str]]
+    facts: Mapping[str, FactTable]
 
 
 def _read_yaml(path: Path) -> Dict[str, Any]:
@@ -112,6 +133,42 @@ def _reason_table(content: Dict[str, Any], path: Path) -> Dict[str, str]:
                 )
             phrases[key] = reason
     return phrases
+
+
+def _fact_tables(path: Path) -> Dict[str, FactTable]:
+    content = _read_yaml(path)
+    tables: Dict[str, FactTable] = {}
+    for entity, allowed in FACT_VALUES.items():
+        section = content.get(entity)
+        if not isinstance(section, dict) or not isinstance(section.get("values"), dict):
+            raise LexiconError(f"{path}: `{entity}` must hold `values` (value → phrases)")
+        phrases: Dict[str, str] = {}
+        for value, values in section["values"].items():
+            if value not in allowed:
+                raise LexiconError(
+                    f"{path}: `{value}` is not a {entity} value ({', '.join(allowed)})"
+                )
+            for phrase in _phrases(values, f"{path}: {entity}.values.{value}"):
+                key = ascii_lower(phrase)
+                if phrases.get(key, value) != value:
+                    raise LexiconError(
+                        f"{path}: `{phrase}` is under both {phrases[key]} and {value}"
+                    )
+                phrases[key] = value
+        blockers = {
+            ascii_lower(p)
+            for p in _phrases(section.get("blockers", []), f"{path}: {entity}.blockers")
+        }
+        both = sorted(blockers & set(phrases))
+        if both:
+            raise LexiconError(f"{path}: {entity}: both a phrase and a blocker: {both}")
+        negations = _phrases(section.get("negations", []), f"{path}: {entity}.negations")
+        tables[entity] = FactTable(
+            phrases=phrases,
+            blockers=frozenset(blockers),
+            negations=tuple(sorted(negations, key=len, reverse=True)),
+        )
+    return tables
 
 
 def _category_classes(path: Path) -> Dict[str, Optional[str]]:
@@ -173,6 +230,7 @@ def load_lexicon(patterns_dir: Path, categories_file: Path) -> Lexicon:
     classes = _category_classes(categories_file)
     reasons = _reason_table(reasons_content, reasons_path)
     products = _product_table(products_content, products_path, classes)
+    facts = _fact_tables(patterns_dir / FACTS_FILE)
     not_reasons = {
         ascii_lower(p)
         for p in _phrases(
@@ -205,6 +263,7 @@ def load_lexicon(patterns_dir: Path, categories_file: Path) -> Lexicon:
         products=products,
         not_products=frozenset(not_products),
         category_classes=classes,
+        facts=facts,
     )
 
 
@@ -223,6 +282,9 @@ def ruler_patterns(lexicon: Lexicon) -> List[Dict[str, str]]:
     patterns += [
         {"label": NOT_PRODUCT, "pattern": w} for w in sorted(lexicon.not_products)
     ]
+    for entity, table in lexicon.facts.items():
+        patterns += [{"label": entity, "pattern": p, "id": v} for p, v in table.phrases.items()]
+        patterns += [{"label": f"not_{entity}", "pattern": p} for p in sorted(table.blockers)]
     return patterns
 
 
@@ -232,6 +294,7 @@ def lexicon_meta(lexicon: Lexicon) -> Dict[str, Any]:
         "negations": list(lexicon.negations),
         "negation_breakers": lexicon.negation_breakers,
         "category_classes": dict(lexicon.category_classes),
+        "fact_negations": {e: list(t.negations) for e, t in lexicon.facts.items()},
     }
 
 
@@ -242,12 +305,18 @@ def lexicon_from_patterns(
     reasons: Dict[str, str] = {}
     products: Dict[str, Optional[str]] = {}
     not_reasons, not_products = set(), set()
+    fact_phrases: Dict[str, Dict[str, str]] = {entity: {} for entity in FACT_VALUES}
+    fact_blockers: Dict[str, set] = {entity: set() for entity in FACT_VALUES}
     for pattern in patterns:
         phrase = pattern.get("pattern")
         if not isinstance(phrase, str) or not phrase:
             continue
         label = pattern.get("label")
-        if label == REASON:
+        if label in fact_phrases:
+            fact_phrases[label][phrase] = str(pattern.get("id") or "")
+        elif isinstance(label, str) and label[4:] in fact_blockers and label.startswith("not_"):
+            fact_blockers[label[4:]].add(phrase)
+        elif label == REASON:
             reasons[phrase] = str(pattern.get("id") or "")
         elif label == PRODUCT:
             products[phrase] = pattern.get("id") or None
@@ -263,6 +332,14 @@ def lexicon_from_patterns(
         products=products,
         not_products=frozenset(not_products),
         category_classes=dict(meta.get("category_classes", {})),
+        facts={
+            entity: FactTable(
+                phrases=fact_phrases[entity],
+                blockers=frozenset(fact_blockers[entity]),
+                negations=tuple(meta.get("fact_negations", {}).get(entity, ())),
+            )
+            for entity in FACT_VALUES
+        },
     )
 
 
@@ -349,24 +426,32 @@ class LexiconMatcher:
                 **{w: (category,) for w, category in lexicon.products.items()},
             }
         )
+        self._facts: Dict[str, PhraseIndex[Optional[str]]] = {
+            entity: PhraseIndex({**{p: _BLOCKED for p in table.blockers}, **table.phrases})
+            for entity, table in lexicon.facts.items()
+        }
 
     def starts_product(self, lowered: str, index: int) -> bool:
         """Whether a product word starts at ``index`` (一块表 counts a watch)."""
         return self._products.starts_at(lowered, index)
 
-    def is_negated(self, lowered: str, start: int) -> bool:
+    def is_negated(
+        self, lowered: str, start: int, negations: Optional[Tuple[str, ...]] = None
+    ) -> bool:
         """Whether a negation word ends shortly (``negation_window``) before ``start``.
 
         A breaker character in between (就, 想, a comma…) ends the negation's reach, and
-        questions (是不是…, 有没有…) are not negations.
+        questions (是不是…, 有没有…) are not negations. ``negations`` defaults to the
+        reason lexicon's.
         """
+        negations = self._lexicon.negations if negations is None else negations
         for gap in range(self._window + 1):
             end = start - gap
             if end <= 0:
                 return False
             if gap and lowered[end] in self._lexicon.negation_breakers:
                 return False
-            for cue in self._lexicon.negations:
+            for cue in negations:
                 if lowered.endswith(cue, 0, end):
                     before = _QUESTION_BEFORE.get(cue)
                     cue_start = end - len(cue)
@@ -384,6 +469,19 @@ class LexiconMatcher:
                 continue
             seen.add(reason)
             found.append(Found(REASON, start, end, reason))
+        return found
+
+    def facts(self, lowered: str) -> List[Found]:
+        """Every condition and remedy stated and not negated, each value once."""
+        found: List[Found] = []
+        for entity, index in self._facts.items():
+            negations = self._lexicon.facts[entity].negations
+            seen = set()
+            for start, end, value in index.scan(lowered):
+                if value is _BLOCKED or value in seen or self.is_negated(lowered, start, negations):
+                    continue
+                seen.add(value)
+                found.append(Found(entity, start, end, value))
         return found
 
     def products(

@@ -201,8 +201,9 @@ def extract_ids(text: str) -> List[Found]:
     """Order numbers and tracking numbers.
 
     Taobao/Tmall/Tmall Global: 16-19 digits; JD: 9-13 digits; Lazada: letters and
-    digits, 10-16 characters with at least 8 digits (4 right after an order word). 14-15 digits count only
-    after an order word (订单号). Phone numbers (11 digits from 1), amounts
+    digits, 10-16 characters with at least 8 digits (4 right after an order word or
+    when the id is the whole message, as buyers paste it). 14-15 digits count only
+    after an order word (订单号) or alone. Phone numbers (11 digits from 1), amounts
     (129元, ¥…), hotlines and numbers named as something else (手机, 条码,
     防伪码…) are skipped. After 快递单号/运单号/物流单号/快递号 (or a courier name),
     or with a courier prefix (SF…, JD…, YT…, ZTO…), it is a ``tracking_number``.
@@ -223,6 +224,8 @@ def extract_ids(text: str) -> List[Found]:
         upper = run.upper()
         digits = sum(char.isdigit() for char in run)
         cue = _cue_before(lowered, start)
+        if cue is None and text.strip() == run:
+            cue = "order"  # an id pasted on its own is the order being talked about
         if digits < len(run):  # letters and digits
             if _COURIER_ID.fullmatch(upper):
                 found.append(Found(TRACKING_NUMBER, start, end, upper))

@@ -8,16 +8,15 @@ distributions is more accurate than either alone (``make eval`` shows the
 numbers). The vote replaces ``intent`` and ``intent_ranking``, so the
 FallbackClassifier after it judges the combined confidence.
 
-The model is stored as plain arrays and JSON inside the Rasa model archive (no
-pickles), and trained on the normalised text the pipeline already produced.
+The model (``bot.nlu.char_ngram_model``) is stored as plain arrays and JSON inside
+the Rasa model archive (no pickles), and trained on the normalised text the
+pipeline already produced.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, List, Optional, Text
 
-import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -32,11 +31,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
-VOCABULARY_FILE = "vocabulary.json"
-ARRAYS_FILE = "arrays.npz"
+from bot.nlu.char_ngram_model import CharNgramModel
 
 
 @DefaultV1Recipe.register(
@@ -60,15 +56,14 @@ class CharNgramVotingClassifier(IntentClassifier, GraphComponent):
         config: Dict[Text, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        vectorizer: Optional[TfidfVectorizer] = None,
-        classifier: Optional[LogisticRegression] = None,
     ) -> None:
-        """Keep the config and, once trained or loaded, the fitted models."""
+        """Keep the config; the model is fitted by ``train`` or read by ``load``."""
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
-        self._vectorizer = vectorizer
-        self._classifier = classifier
+        self._model = CharNgramModel(
+            (config["min_ngram"], config["max_ngram"]), config["C"]
+        )
 
     @classmethod
     def create(
@@ -86,45 +81,16 @@ class CharNgramVotingClassifier(IntentClassifier, GraphComponent):
         """scikit-learn does the vectorising and the regression."""
         return ["sklearn"]
 
-    def _new_vectorizer(self, vocabulary: Optional[Dict[Text, int]] = None) -> TfidfVectorizer:
-        return TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=(self._config["min_ngram"], self._config["max_ngram"]),
-            sublinear_tf=True,
-            lowercase=True,
-            vocabulary=vocabulary,
-        )
-
     def train(self, training_data: TrainingData) -> Resource:
         """Fit TF-IDF and logistic regression on the intent examples."""
         examples = [e for e in training_data.intent_examples if e.get(TEXT)]
-        texts = [example.get(TEXT) for example in examples]
         labels = [example.get(INTENT) for example in examples]
         if len(set(labels)) < 2:
             return self._resource
-        self._vectorizer = self._new_vectorizer()
-        features = self._vectorizer.fit_transform(texts)
-        self._classifier = LogisticRegression(
-            C=self._config["C"], max_iter=3000, random_state=42
-        )
-        self._classifier.fit(features, labels)
-        self.persist()
-        return self._resource
-
-    def persist(self) -> None:
-        """Write vocabulary, IDF weights and regression coefficients."""
+        self._model.fit([example.get(TEXT) for example in examples], labels)
         with self._model_storage.write_to(self._resource) as directory:
-            vocabulary = {term: int(index) for term, index in self._vectorizer.vocabulary_.items()}
-            (directory / VOCABULARY_FILE).write_text(
-                json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8"
-            )
-            np.savez(
-                directory / ARRAYS_FILE,
-                idf=self._vectorizer.idf_,
-                coef=self._classifier.coef_,
-                intercept=self._classifier.intercept_,
-                classes=np.array(self._classifier.classes_, dtype=str),
-            )
+            self._model.save(directory)
+        return self._resource
 
     @classmethod
     def load(
@@ -135,36 +101,22 @@ class CharNgramVotingClassifier(IntentClassifier, GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> CharNgramVotingClassifier:
-        """Rebuild the fitted vectorizer and regression from the model archive."""
+        """Rebuild the fitted model from the archive (none: trained on one intent)."""
         component = cls(config, model_storage, resource)
         try:
             with model_storage.read_from(resource) as directory:
-                vocabulary = json.loads((directory / VOCABULARY_FILE).read_text("utf-8"))
-                arrays = np.load(directory / ARRAYS_FILE, allow_pickle=False)
-                vectorizer = component._new_vectorizer(vocabulary)
-                vectorizer.idf_ = arrays["idf"]
-                classifier = LogisticRegression()
-                classifier.coef_ = arrays["coef"]
-                classifier.intercept_ = arrays["intercept"]
-                classifier.classes_ = arrays["classes"]
-        except (ValueError, FileNotFoundError):
-            return component  # trained on fewer than two intents: no vote
-        component._vectorizer, component._classifier = vectorizer, classifier
+                component._model.load(directory)
+        except ValueError:
+            pass  # nothing was written: trained on fewer than two intents, no vote
         return component
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Replace the intent and ranking with the weighted average of both votes."""
-        if self._classifier is None:
+        if not self._model.fitted:
             return messages
         weight = float(self._config["weight"])
         for message in messages:
-            text = message.get(TEXT) or ""
-            ours = dict(
-                zip(
-                    self._classifier.classes_,
-                    self._classifier.predict_proba(self._vectorizer.transform([text]))[0],
-                )
-            )
+            ours = self._model.probabilities(message.get(TEXT) or "")
             theirs = {
                 entry[INTENT_NAME_KEY]: entry[PREDICTED_CONFIDENCE_KEY]
                 for entry in message.get(INTENT_RANKING_KEY) or []

@@ -294,6 +294,10 @@ def log_decision(
     return row.id
 
 
+# The decide input fields a decision log line repeats (what was decided on).
+REQUEST_FIELDS = ("request", "reason", "remedy", "stated_condition", "requested_amount")
+
+
 def decisions_for(session: Session, *, conversation_id: str) -> List[Dict[str, Any]]:
     """The conversation's decisions, oldest first, with the decide output's field names.
 
@@ -304,7 +308,9 @@ def decisions_for(session: Session, *, conversation_id: str) -> List[Dict[str, A
     Returns:
         One JSON-ready dict per decision: the decide output fields plus
         ``conversation_id``, ``message``, ``intent``, ``confidence``,
-        ``created_at`` (ISO 8601) and ``order_id``.
+        ``created_at`` (ISO 8601), ``order_id`` and what was decided on: the
+        decide input's ``request``, ``reason``, ``remedy``, ``stated_condition``
+        and ``requested_amount``.
     """
     query = (
         select(DecisionRow)
@@ -326,6 +332,7 @@ def decisions_for(session: Session, *, conversation_id: str) -> List[Dict[str, A
             "rule_ids": list(row.rule_ids or ()),
             "deadline": row.deadline.isoformat() if row.deadline else None,
             "notes": list(row.notes or ()),
+            **{field: (row.request or {}).get(field) for field in REQUEST_FIELDS},
         }
         for row in session.execute(query).scalars()
     ]
