@@ -1,4 +1,8 @@
-"""The voting classifier and the unknown-text guard, trained on tiny data."""
+"""The custom intent and reason components, on tiny data.
+
+The voting classifier, the unknown-text guard, the intent resolver and the reason
+classifier.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.intent_resolver import IntentResolver
 from bot.nlu.jieba_tokenizer import CleanJiebaTokenizer
+from bot.nlu.reason_classifier import ReasonClassifier, ReasonExamplesError
 from bot.nlu.unknown_text_guard import UnknownTextGuard
 from bot.nlu.voting_classifier import CharNgramVotingClassifier
 
@@ -89,3 +95,95 @@ def test_guard_clears_messages_without_known_tokens(storage) -> None:
     assert cleared.get("intent_ranking") == []
     assert kept.get("intent")["name"] == "request_refund"
     assert order_number.get("intent")["name"] == "request_refund"  # shape known from the regex
+
+
+# --- the intent a message's own words settle (bot.nlu.intent_resolver) ------------
+
+
+def resolved(text: str, intent: str, entities=(), metadata=None) -> str:
+    others = [name for name in ("request_return", "ask_policy", "greet") if name != intent][:2]
+    message = diet_says(text, {intent: 0.6, others[0]: 0.3, others[1]: 0.1})
+    message.set("entities", [{"entity": name, "value": value} for name, value in entities])
+    message.set("metadata", metadata or {})
+    [out] = IntentResolver().process([message])
+    return out.get("intent")["name"]
+
+
+@pytest.mark.parametrize("text, intent, entities, metadata, expected", [
+    # a withdrawal is deny, whatever the classifiers said; a remedy named is none
+    ("算了 还能用 不退了", "request_return", [], None, "deny"),
+    ("不退了 给我补偿20块就行", "request_refund", [("remedy", "compensation")], None, "request_refund"),
+    # a photo under a caption is the evidence, a photo under a request stays the request
+    ("拍好了", "affirm", [], {"attachments": [{"type": "image", "url": "https://x.example/p.jpg"}]},
+     "inform_order"),
+    ("", "nlu_fallback", [], {"attachments": [{"type": "video", "url": "https://x.example/v.mp4"}]},
+     "inform_order"),
+    ("衣服破了", "complain_quality", [], {"attachments": [{"type": "image", "url": "https://x.example/p.jpg"}]},
+     "complain_quality"),
+    # a remedy with an order number is the request it makes
+    ("3301000000000000041 能退吗", "inform_order", [("order_id", "3301000000000000041"),
+                                                  ("remedy", "return_refund")], None, "request_return"),
+    ("3301000000000000041", "inform_order", [("order_id", "3301000000000000041")], None, "inform_order"),
+    ("订单3301000000000000041 裤子有个洞", "inform_order", [("order_id", "3301000000000000041"),
+                                                       ("reason", "quality")], None, "complain_quality"),
+    # facts and hints without a clear intent, and corrections under deny
+    ("第二个", "nlu_fallback", [], None, "inform_order"),
+    ("9月份买的", "nlu_fallback", [], None, "inform_order"),
+    ("更早的订单", "nlu_fallback", [], None, "inform_order"),
+    ("不是质量问题 就是尺码大了", "deny", [("reason", "no_reason")], None, "inform_order"),
+    ("不是这单", "deny", [], None, "inform_order"),
+    ("不是", "deny", [], None, "deny"),
+    ("qwxz", "nlu_fallback", [], None, "nlu_fallback"),
+])
+def test_the_words_settle_the_intent(text, intent, entities, metadata, expected) -> None:
+    assert resolved(text, intent, entities, metadata) == expected
+
+
+# --- the reason in the buyer's own words (bot.nlu.reason_classifier) --------------
+
+
+REASON_EXAMPLES = """
+examples:
+  no_reason: [买大了 穿着晃荡, 尺码偏大, 颜色不喜欢, 买重复了, 不想要了 不喜欢]
+  quality: [一边响一边不响, 连不上蓝牙, 开机就黑屏, 用两天就坏, 充不进电]
+  damaged_in_transit: [箱子被压扁了 杯子碎了, 快递摔坏了, 外箱破了里面碎了, 快递压烂了, 运输途中摔碎]
+none: [我要退货, 能退吗, 怎么退, 订单号多少, 在吗, 你好]
+"""
+
+
+@pytest.fixture()
+def reasons(storage, tmp_path) -> ReasonClassifier:
+    path = tmp_path / "reason_examples.yml"
+    path.write_text(REASON_EXAMPLES, encoding="utf-8")
+    config = {**ReasonClassifier.get_default_config(), "examples_path": str(path)}
+    ReasonClassifier.create(config, storage, Resource("reasons"), CONTEXT).train(TrainingData())
+    return ReasonClassifier.load(config, storage, Resource("reasons"), CONTEXT)
+
+
+def reason_of(component: ReasonClassifier, text: str, lexicon=()) -> list:
+    message = Message(data={"text": text, "entities": [
+        {"entity": "reason", "value": value, "extractor": "SpacyRuleEntityExtractor"} for value in lexicon]})
+    [out] = component.process([message])
+    return [(e["value"], e["extractor"]) for e in out.get("entities") or [] if e["entity"] == "reason"]
+
+
+def test_the_classifier_sets_a_reason_the_lexicon_missed_and_survives_reload(reasons) -> None:
+    assert reason_of(reasons, "耳机一边响一边不响") == [("quality", "ReasonClassifier")]
+    assert reason_of(reasons, "你好") == []  # no reason stated: nothing set
+
+
+def test_request_words_do_not_hide_the_reason(reasons) -> None:
+    """"能退吗" pulls towards "no reason stated"; the reason said beside it still counts."""
+    assert reason_of(reasons, "尺码偏大 能退吗")[0][0] == "no_reason"
+
+
+def test_a_lexicon_reason_wins_and_a_generic_defect_is_made_specific(reasons) -> None:
+    assert reason_of(reasons, "买大了 穿着晃荡", lexicon=["quality"])[0] == ("quality", "SpacyRuleEntityExtractor")
+    refined = reason_of(reasons, "快递压烂了 箱子被压扁了", lexicon=["quality"])
+    assert refined[0] == ("damaged_in_transit", "ReasonClassifier")
+
+
+def test_missing_examples_fail_training_with_the_path(storage, tmp_path) -> None:
+    config = {**ReasonClassifier.get_default_config(), "examples_path": str(tmp_path / "none.yml")}
+    with pytest.raises(ReasonExamplesError, match="none.yml"):
+        ReasonClassifier.create(config, storage, Resource("r"), CONTEXT).train(TrainingData())
