@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple, TypeVar
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.conversation.desk import AfterSalesDesk
 from bot.conversation.replies import Reply
 
-REQUEST_INTENTS = {
-    "request_refund": "refund",
-    "request_return": "return",
-    "request_exchange": "exchange",
-    "complain_quality": "quality_complaint",
-}
 T = TypeVar("T")
+# Slot: how many times each form question was asked for the current request.
+ASKED = "asked"
+# A question asked this many times without an answer goes to a person next time.
+ASKS_BEFORE_HANDOFF = 2
 
 
 @functools.lru_cache(maxsize=1)
@@ -62,3 +61,27 @@ def buyer(tracker: Tracker) -> Dict[str, Optional[str]]:
 def say(dispatcher: CollectingDispatcher, reply: Reply, **extra: Any) -> None:
     """Send a ``domain.yml`` response with its parameters."""
     dispatcher.utter_message(response=reply.response, **reply.params, **extra)
+
+
+def times_asked(tracker: Tracker, slot: Text) -> int:
+    """How many times this request's question for ``slot`` was asked."""
+    return int((tracker.get_slot(ASKED) or {}).get(slot, 0))
+
+
+def count_ask(tracker: Tracker, slot: Text) -> Dict[Text, Any]:
+    """The ``asked`` slot event for one more ask of ``slot``."""
+    counts = dict(tracker.get_slot(ASKED) or {})
+    counts[slot] = counts.get(slot, 0) + 1
+    return SlotSet(ASKED, counts)
+
+
+def gives_up(tracker: Tracker, slot: Text) -> Optional[List[Dict[Text, Any]]]:
+    """Events that end the form for a person, when ``slot`` was asked twice already.
+
+    A question the buyer could not answer twice (even with buttons) is not asked a
+    third time: the form ends with ``low_confidence`` and ``action_decide`` hands
+    the conversation to a person (POLICY.md §3: ``low_confidence``).
+    """
+    if times_asked(tracker, slot) < ASKS_BEFORE_HANDOFF:
+        return None
+    return [SlotSet("handoff_reason", "low_confidence"), SlotSet("requested_slot", None)]

@@ -1,9 +1,13 @@
 """Decide the buyer's request under POLICY.md, log it, and answer.
 
 The decision is ``bot.rules.decide`` over the order and the shop's rule set at
-the current time; the desk appends it to the decision log with the message that
-made the request. The ``verdict`` slot then picks what follows (rules.yml): a
-photo request, a person, or nothing more.
+the current time, with everything the buyer said of the request (reason,
+condition, remedy, amount, photos); the desk appends it to the decision log with
+the message that made the request. When the answer would only repeat the
+conversation's last decision, that decision stands (its dates included) and the
+buyer's question is answered from it instead (``bot.conversation.followups``).
+The ``verdict`` slot then picks what follows (rules.yml): a photo request, a
+person, or nothing more.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import REQUEST_INTENTS, buyer, desk, off_loop, say
+from actions.context import buyer, desk, off_loop, say
 from bot.conversation.desk import Outcome
-from bot.conversation.replies import decision_replies
+from bot.conversation.followups import followup_reply, followup_topic
+from bot.conversation.replies import Reply, decision_replies
+from bot.conversation.turn import REQUEST_INTENTS
 
 # Messages that carry a request: the one a decision is logged against.
 REQUEST_CARRIERS = set(REQUEST_INTENTS) | {"threaten_escalation"}
+LOW_CONFIDENCE = "low_confidence"
 
 
 def request_message(tracker: Tracker) -> Tuple[Optional[str], Optional[str], Optional[float]]:
@@ -42,12 +49,41 @@ def request_message(tracker: Tracker) -> Tuple[Optional[str], Optional[str], Opt
     return latest or (None, None, None)
 
 
+def answer_from_decision(dispatcher: CollectingDispatcher, tracker: Tracker, outcome: Outcome) -> None:
+    """Answer the latest message from a decision already taken (its stored dates).
+
+    While photos are awaited and nothing was asked, the evidence form's reminder
+    that follows is the whole answer.
+    """
+    topic = followup_topic((tracker.latest_message or {}).get("text") or "")
+    if topic is None and outcome.decision.verdict == "need_evidence":
+        return
+    response, params = followup_reply(topic, outcome)
+    say(dispatcher, Reply(response, params))
+
+
+def decision_events(outcome: Outcome) -> List[Dict[Text, Any]]:
+    """The slots a decision sets: the verdict steers what follows."""
+    decision = outcome.decision
+    verdict = "handoff" if decision.handoff_reason else decision.verdict
+    return [
+        SlotSet("verdict", verdict),
+        SlotSet("handoff_reason", decision.handoff_reason),
+        SlotSet("decision_id", float(outcome.decision_id)),
+        SlotSet("escalation", False),
+        SlotSet("order_misses", 0),
+        SlotSet("asked", None),
+    ]
+
+
 async def decide_and_answer(
     dispatcher: CollectingDispatcher, tracker: Tracker, *, escalation: bool
 ) -> Tuple[Outcome, List[Dict[Text, Any]]]:
     """Decide the request in the slots, send the reply, return the slot events."""
     text, intent, confidence = request_message(tracker)
     who = buyer(tracker)
+    previous = tracker.get_slot("decision_id")
+    amount = tracker.get_slot("requested_amount")
     outcome = await off_loop(
         desk().decide,
         conversation_id=tracker.sender_id,
@@ -62,19 +98,23 @@ async def decide_and_answer(
         platform=who["platform"],
         evidence=tracker.get_slot("evidence") or [],
         escalation=escalation,
+        stated_condition=tracker.get_slot("stated_condition"),
+        remedy=tracker.get_slot("remedy"),
+        requested_amount=float(amount) if amount is not None else None,
+        previous_id=int(previous) if previous is not None else None,
     )
+    if outcome.repeated:
+        if escalation:
+            say(dispatcher, Reply("utter_deescalate_calm"))
+        answer_from_decision(dispatcher, tracker, outcome)
+        events = decision_events(outcome)
+        if outcome.decision.handoff_reason:
+            # The person already has it: do not hand over (and pause) a second time.
+            events[0] = SlotSet("verdict", outcome.decision.verdict)
+        return outcome, events
     for reply in decision_replies(outcome):
         say(dispatcher, reply)
-    decision = outcome.decision
-    verdict = "handoff" if decision.handoff_reason else decision.verdict
-    events = [
-        SlotSet("verdict", verdict),
-        SlotSet("handoff_reason", decision.handoff_reason),
-        SlotSet("decision_id", float(outcome.decision_id)),
-        SlotSet("escalation", False),
-        SlotSet("order_misses", 0),
-    ]
-    return outcome, events
+    return outcome, decision_events(outcome)
 
 
 class ActionDecide(Action):
@@ -87,7 +127,9 @@ class ActionDecide(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
-        """Decide, log, reply."""
+        """Decide, log, reply; or hand over when the form could not get its answers."""
+        if tracker.get_slot("handoff_reason") == LOW_CONFIDENCE:
+            return [SlotSet("verdict", "handoff"), SlotSet("asked", None)]
         _, events = await decide_and_answer(
             dispatcher, tracker, escalation=bool(tracker.get_slot("escalation"))
         )

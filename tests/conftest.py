@@ -86,12 +86,10 @@ def fake_im_platform() -> Iterator[FakeIMPlatform]:
     platform.stop()
 
 
-@pytest.fixture(scope="session")
-def running_bot(tmp_path_factory, fake_im_platform) -> Iterator[RunningBot]:
-    """Start the real servers through the launcher `make run` uses; stop them after."""
+def launch_bot(tmp: pathlib.Path, im_send_url: str) -> RunningBot:
+    """Start the real servers through the launcher `make run` uses, on a fresh database."""
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does)")
-    tmp = tmp_path_factory.mktemp("bot")
     port, actions_port = free_port(), free_port()
     token = "test-token-" + os.urandom(4).hex()
     log = tmp / "serve.log"
@@ -102,7 +100,7 @@ def running_bot(tmp_path_factory, fake_im_platform) -> Iterator[RunningBot]:
         "ANXIN_RASA_URL": f"http://127.0.0.1:{port}",
         "DATABASE_URL": f"sqlite:///{tmp / 'anxin.db'}",
         "ANXIN_IM_SECRET": IM_SECRET,
-        "ANXIN_IM_SEND_URL": fake_im_platform.url,
+        "ANXIN_IM_SEND_URL": im_send_url,
         "ANXIN_IM_RETRY_BASE_S": "0.2",
         "ANXIN_PANEL_TOKEN": PANEL_TOKEN,
     }
@@ -118,11 +116,22 @@ def running_bot(tmp_path_factory, fake_im_platform) -> Iterator[RunningBot]:
         cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
     wait_for_banner(process, log, "Anxin is up", STARTUP_TIMEOUT_S)
-    bot = RunningBot(process, (port, actions_port), token, log, env)
-    yield bot
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
+    return RunningBot(process, (port, actions_port), token, log, env)
+
+
+def stop_bot(bot: RunningBot) -> None:
+    """Ctrl-C the launcher (it stops both servers); kill it if it hangs."""
+    if bot.process.poll() is None:
+        bot.process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=60)
+            bot.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            process.kill()
+            bot.process.kill()
+
+
+@pytest.fixture(scope="session")
+def running_bot(tmp_path_factory, fake_im_platform) -> Iterator[RunningBot]:
+    """The real servers, shared by the end-to-end tests; stopped after them."""
+    bot = launch_bot(tmp_path_factory.mktemp("bot"), fake_im_platform.url)
+    yield bot
+    stop_bot(bot)

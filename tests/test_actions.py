@@ -182,6 +182,7 @@ def decision_events(verdict: str, handoff_reason: Optional[str] = None, decision
         SlotSet("decision_id", decision_id),
         SlotSet("escalation", False),
         SlotSet("order_misses", 0),
+        SlotSet("asked", None),
     ]
 
 
@@ -205,7 +206,7 @@ async def test_known_identity_is_not_set_again() -> None:
 
 async def test_metadata_of_the_wrong_type_sets_nothing() -> None:
     bad = {"buyer_id": ["x"], "shop_id": 7, "platform": "ebay", "attachments": "not-a-list"}
-    events, _ = await run(ActionValidateSlotMappings(), text="我要退货", intent="greet", metadata=bad)
+    events, _ = await run(ActionValidateSlotMappings(), text="你好", intent="greet", metadata=bad)
     assert events == []
 
 
@@ -233,13 +234,19 @@ async def test_a_threat_is_remembered_for_the_decision() -> None:
         (None, "complain_quality", "杯子漏水", {}, [SlotSet("request_type", "quality_complaint")]),
         ("return", "request_exchange", "不是退货是换货", {}, [SlotSet("request_type", "exchange")]),
         ("return", "request_return", "退货", {}, []),
-        # A defect described while we ask why explains the return; it is not a new request.
+        # A defect described for a return explains it, whenever it is told; not a new request.
         ("return", "complain_quality", "衣服有个洞",
          {"slots": {"requested_slot": "reason"}, "active_loop": "aftersales_form"}, []),
-        # The same complaint while we ask for the order is a new request.
         ("return", "complain_quality", "衣服有个洞",
-         {"slots": {"requested_slot": "order_id"}, "active_loop": "aftersales_form"},
-         [SlotSet("request_type", "quality_complaint")]),
+         {"slots": {"requested_slot": "order_id"}, "active_loop": "aftersales_form"}, []),
+        # A change of mind under a quality intent is no quality complaint (the form asks).
+        (None, "complain_quality", "裙子买大了", {"entities": {"reason": "no_reason"}}, [
+            SlotSet("reason", "no_reason")]),
+        # The remedy named makes the request, whatever the intent.
+        ("return", "complain_quality", "给我换一条", {"entities": {"remedy": "exchange"}}, [
+            SlotSet("request_type", "exchange"), SlotSet("remedy", "exchange")]),
+        # Request words without a request intent: 退款 while nothing is known.
+        (None, "ask_logistics", "显示签收了可我没收到 给我退款", {}, [SlotSet("request_type", "refund")]),
         # A photo captioned like a complaint is the evidence we asked for.
         ("exchange", "complain_quality", "你看这个洞",
          {"active_loop": "evidence_form", "metadata": {"attachments": [{"type": "image", "url": PHOTO}]}},
@@ -253,6 +260,7 @@ async def test_request_type_follows_what_the_buyer_now_asks(current, intent, tex
     slots = {**CHEN, "request_type": current, **context.get("slots", {})}
     events, _ = await run(
         ActionValidateSlotMappings(), text=text, intent=intent, slots=slots,
+        entities=context.get("entities"),
         metadata={**CHEN, **context.get("metadata", {})}, active_loop=context.get("active_loop"),
     )
     assert events == expected
@@ -298,7 +306,8 @@ async def test_no_order_is_assumed_without_exactly_one_recent_order(who) -> None
         ValidateAftersalesForm(), text="我要退货", intent="request_return",
         slots={**who, "request_type": "return"}, active_loop="aftersales_form",
     )
-    assert events == [SlotSet("requested_slot", "order_id")]
+    # Nothing filled: the turn stays the form's (a no-op slot event), which asks next.
+    assert events == [SlotSet("asked", None), SlotSet("requested_slot", "order_id")]
     assert dispatcher.messages == []
 
 
@@ -360,11 +369,15 @@ async def test_a_new_order_forgets_the_reason_and_evidence_of_the_old_one() -> N
         slots={**LIN, "request_type": "refund", "reason": "quality", "evidence": [PHOTO]},
         history=slot_history(order_id=LIN_BONDED), active_loop="aftersales_form",
     )
+    # Another item: only what this message says of it holds.
     assert events == [
         SlotSet("order_id", LIN_UNSHIPPED),
         SlotSet("order_misses", 0),
-        SlotSet("evidence", None),
         SlotSet("reason", None),
+        SlotSet("stated_condition", None),
+        SlotSet("remedy", None),
+        SlotSet("requested_amount", None),
+        SlotSet("evidence", None),
         SlotSet("requested_slot", None),  # a refund before shipping: no reason needed
     ]
 
@@ -419,10 +432,14 @@ def test_only_policy_vocabulary_is_accepted(method, value, expected) -> None:
 
 async def test_several_recent_orders_are_offered_as_buttons() -> None:
     events, dispatcher = await run(ActionAskOrderId(), slots=LIN, latest_action_name="aftersales_form")
-    assert events == []
     [message] = dispatcher.messages
+    shown = [button["payload"].split('"')[3] for button in message["buttons"][:5]]
+    assert events == [SlotSet("shown_orders", shown), SlotSet("asked", {"order_id": 1})]
     assert message["response"] == "utter_pick_order"
-    assert len(message["buttons"]) == 5  # six recent orders, at most five buttons
+    # six recent orders: the five newest, and a way to the others
+    assert len(message["buttons"]) == 6
+    assert message["buttons"][5] == {"title": "更早的订单", "payload": "更早的订单"}
+    message["buttons"] = message["buttons"][:5]
     assert message["buttons"][0] == {
         "title": f"{LIN_UNSHIPPED}（保健品，待发货）",
         "payload": '/inform_order{"order_id": "%s"}' % LIN_UNSHIPPED,
@@ -435,7 +452,7 @@ async def test_several_recent_orders_are_offered_as_buttons() -> None:
 @pytest.mark.parametrize("who", [CHEN, {}], ids=["one recent order", "no buyer id"])
 async def test_the_order_number_is_asked_plainly_otherwise(who) -> None:
     events, dispatcher = await run(ActionAskOrderId(), slots=who, latest_action_name="aftersales_form")
-    assert events == []
+    assert events == [SlotSet("asked", {"order_id": 1})]
     assert responses(dispatcher) == ["utter_ask_order_id"]
     assert dispatcher.messages[0]["buttons"] == []
 
@@ -452,7 +469,7 @@ async def test_the_evidence_question_asks_for_what_the_reason_needs(reason, proo
         ActionAskEvidence(), slots={**CHEN, "order_id": CHEN_ORDER, "reason": reason},
         latest_action_name="evidence_form",
     )
-    assert events == []
+    assert events == [SlotSet("asked", {"evidence": 1})]
     assert responses(dispatcher) == ["utter_ask_evidence"]
     assert message_params(dispatcher) == {"proof": proof, "citation": "《淘宝平台争议处理规则》第六十五条"}
 
@@ -696,8 +713,27 @@ async def test_cancelling_forgets_the_request_but_keeps_the_order() -> None:
         ActionCancelRequest(), text="算了不退了", intent="deny",
         slots=request_slots(CHEN, "return", CHEN_ORDER, "quality", evidence=[PHOTO]),
     )
-    assert events == [SlotSet("request_type", None), SlotSet("reason", None), SlotSet("evidence", None)]
+    assert events == [SlotSet(slot, None) for slot in (
+        "request_type", "reason", "evidence", "stated_condition", "remedy", "requested_amount",
+        "asked", "shown_orders")]
     assert responses(dispatcher) == ["utter_request_cancelled"]
+
+
+@pytest.mark.parametrize("text, slots, sent", [
+    # "不是" alone withdraws nothing: the request stays, the bot asks how to go on.
+    ("不是", {}, ["utter_keep_request"]),
+    # "不用退" after asking for a reshipped part confirms it; nothing is withdrawn.
+    ("音箱本身没问题 不用退", {"remedy": "reship"}, ["utter_keep_request"]),
+    # Photos awaited: "现在拍不了" keeps the request open.
+    ("现在拍不了", {"verdict": "need_evidence"}, ["utter_evidence_later"]),
+])
+async def test_only_the_buyers_own_words_withdraw_a_request(text, slots, sent) -> None:
+    events, dispatcher = await run(
+        ActionCancelRequest(), text=text, intent="deny",
+        slots={**request_slots(CHEN, "return", CHEN_ORDER, "quality"), **slots},
+    )
+    assert events == []
+    assert responses(dispatcher) == sent
 
 
 async def test_cancelling_nothing_asks_what_else() -> None:

@@ -48,8 +48,7 @@ def new_id(prefix: str) -> str:
 
 def counterfeit_handoff(bot) -> str:
     sender = new_id("panel-fake")
-    bot.say(sender, COUNTERFEIT, metadata=LIN)
-    answer = bot.say(sender, CREAM, metadata=LIN).json()
+    answer = bot.say(sender, COUNTERFEIT, metadata=LIN).json()  # her only cream order, by its name
     assert any("优先转接人工客服" in m.get("text", "") for m in answer), answer
     return sender
 
@@ -149,7 +148,7 @@ def test_the_queue_puts_handoffs_first_then_threats_then_deadlines(running_bot) 
     assert by_id[approved]["band"] == "deadline" and by_id[approved]["verdict"] == "approve"
     # The countdown is the seller-response timer (24 h: the shop's own promise).
     assert 23 * 3600 < by_id[approved]["seconds_left"] <= 24 * 3600
-    assert by_id[handed]["last_message"] == CREAM and by_id[handed]["buyer_id"] == "buyer_tg_lin"
+    assert by_id[handed]["last_message"] == COUNTERFEIT and by_id[handed]["buyer_id"] == "buyer_tg_lin"
     high = [item for item in items if item["band"] == "handed_off"]
     assert [item["priority"] for item in high] == sorted(
         (item["priority"] for item in high), key=lambda p: p != "high")
@@ -165,9 +164,9 @@ def test_the_conversation_view_has_the_verdict_its_rules_and_a_suggestion(runnin
     assert [line["who"] for line in view["transcript"]][:2] == ["buyer", "bot"]
     assert view["transcript"][0]["text"] == COUNTERFEIT
     nlu = view["understanding"]
-    assert nlu["intent"] == "inform_order" and 0 < nlu["confidence"] <= 1
-    assert len(nlu["alternatives"]) == 3 and all(a["intent"] != "inform_order" for a in nlu["alternatives"])
-    assert {"entity": "order_id", "value": CREAM} in [
+    assert nlu["intent"] == "request_return" and 0 < nlu["confidence"] <= 1
+    assert len(nlu["alternatives"]) == 3 and all(a["intent"] != "request_return" for a in nlu["alternatives"])
+    assert {"entity": "reason", "value": "counterfeit_suspected"} in [
         {"entity": e["entity"], "value": e["value"]} for e in nlu["entities"]]
     assert view["order"]["order_id"] == CREAM and view["order"]["status"] == "已签收"
     verdict = view["verdict"]

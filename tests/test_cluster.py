@@ -32,7 +32,7 @@ STARTUP_TIMEOUT_S = 420
 CHEN = {"buyer_id": "buyer_tm_chen", "shop_id": "demo_tmall", "platform": "tmall"}
 DRESS = "3398127465503318820"
 NO_REASON = '/inform_order{"reason": "no_reason"}'
-TURNS = [f"连衣裙上身效果一般，我想退了，订单{DRESS}", NO_REASON, "好嘞，多谢了", "再见"]
+TURNS = [f"我想退了，订单{DRESS}", NO_REASON, "好嘞，多谢了", "再见"]
 
 
 class Cluster:

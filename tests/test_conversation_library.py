@@ -386,7 +386,7 @@ def test_decide_logs_exactly_one_row_with_the_decision(desk) -> None:
 
 def test_decision_ids_count_up_and_the_log_is_oldest_first(desk) -> None:
     first = decide(desk, CHEN_ONLY_RECENT, "return", conversation_id="conv-2")
-    second = decide(desk, CHEN_ONLY_RECENT, "refund", conversation_id="conv-2")
+    second = decide(desk, CHEN_ONLY_RECENT, "refund", conversation_id="conv-2", remedy="refund_only")
     assert second.decision_id == first.decision_id + 1
     assert [row["verdict"] for row in desk.decisions("conv-2")] == ["approve", "decline"]
 
@@ -510,8 +510,9 @@ def test_resume_closes_only_that_conversations_handoffs(desk, url) -> None:
         (CHEN_ONLY_RECENT, "return", "no_reason", (), ["utter_approve_return"]),
         (CHEN_ONLY_RECENT, "exchange", "no_reason", (), ["utter_approve_exchange"]),
         (CHEN_ONLY_RECENT, "return", "quality", PHOTO, ["utter_approve_quality"]),
-        (CHEN_ONLY_RECENT, "refund", "quality", PHOTO, ["utter_handoff_partial_refund"]),
-        (CHEN_ONLY_RECENT, "refund", "no_reason", (), ["utter_decline_needs_return"]),
+        # 退款 of a delivered item, the buyer not saying they keep it: a return.
+        (CHEN_ONLY_RECENT, "refund", "quality", PHOTO, ["utter_approve_quality"]),
+        (CHEN_ONLY_RECENT, "refund", "no_reason", (), ["utter_approve_return"]),
         (CHEN_ONLY_RECENT, "return", "not_received", (), ["utter_handoff_delivery_dispute"]),
         (CHEN_ONLY_RECENT, "return", "counterfeit_suspected", (), ["utter_handoff_counterfeit_claim"]),
         (CHEN_ONLY_RECENT, "return", "health_safety", (), ["utter_handoff_health_safety"]),
@@ -528,7 +529,7 @@ def test_resume_closes_only_that_conversations_handoffs(desk, url) -> None:
         ("4012873365920117371", "exchange", "no_reason", (), ["utter_handoff_change_before_shipping"]),
         ("4012873365920117370", "exchange", "no_reason", (), ["utter_handoff_wait_for_delivery"]),
         ("4012873365920117369", "return", "quality", PHOTO, ["utter_handoff_beyond_quality_window"]),
-        ("4012873300000000001", "refund", "quality", PHOTO, ["utter_handoff_partial_refund"]),
+        ("4012873300000000001", "refund", "quality", PHOTO, ["utter_approve_quality"]),
         ("0000000000000000000", "return", "no_reason", (), ["utter_handoff_unknown_order"]),
     ],
 )
@@ -538,6 +539,18 @@ def test_decision_replies_pick_the_response_and_fill_it(
     replies = decision_replies(decide(desk, order_id, request_type, reason, evidence=evidence))
     assert [reply.response for reply in replies] == responses
     assert_fillable(domain, replies)
+
+
+@pytest.mark.parametrize("order_id, reason, evidence, response", [
+    (CHEN_ONLY_RECENT, "quality", PHOTO, "utter_handoff_partial_refund"),
+    (CHEN_ONLY_RECENT, "no_reason", (), "utter_decline_needs_return"),
+    ("4012873300000000001", "quality", PHOTO, "utter_handoff_partial_refund"),
+])
+def test_a_refund_keeping_the_item_is_a_refund(desk, domain, order_id, reason, evidence, response) -> None:
+    """仅退款 (keep the item) stays a refund: a person for a defect, a decline without one."""
+    outcome = decide(desk, order_id, "refund", reason, evidence=evidence, remedy="refund_only")
+    assert outcome.request.request == "refund"
+    assert [reply.response for reply in decision_replies(outcome)] == [response]
 
 
 def test_compensation_under_the_cap_is_the_amount_asked_not_the_order(desk, domain) -> None:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.conversation import handoffs
+from bot.conversation.turn import reason_for_order, request_for_order
 from bot.rules import repository
 from bot.rules.db import session_scope
 from bot.rules.decide import add_timer, decide
@@ -55,6 +56,7 @@ class Outcome:
     rules: RuleSet
     decision_id: int
     now: dt.datetime
+    repeated: bool = False  # the same answer as the conversation's last decision
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,8 +189,14 @@ class AfterSalesDesk:
         stated_condition: Optional[str] = None,
         remedy: Optional[str] = None,
         requested_amount: Optional[float] = None,
+        previous_id: Optional[int] = None,
     ) -> Outcome:
         """Decide the request with the current time and append it to the decision log.
+
+        When the answer is the same as the decision ``previous_id`` (same order,
+        request, reason and amount, same verdict, rules and notes), the
+        earlier decision stands: nothing is logged and its stored deadline is kept
+        (POLICY.md §4: one decision, one set of dates).
 
         Args:
             conversation_id: the Rasa sender id.
@@ -206,9 +214,11 @@ class AfterSalesDesk:
             stated_condition: what the buyer said of the item (POLICY condition).
             remedy: the remedy the buyer named (``vocabulary.REMEDIES``).
             requested_amount: the compensation asked for.
+            previous_id: the conversation's last decision, if any.
 
         Returns:
-            The decision with its log id, the order and the rules it used.
+            The decision with its log id, the order and the rules it used
+            (``repeated`` when the earlier decision stands).
         """
         now = self.clock()
         with session_scope(self.url) as session:
@@ -216,6 +226,7 @@ class AfterSalesDesk:
             if row is not None and buyer_id is not None and row.buyer_id != buyer_id:
                 row = None
             view = self._view(session, row) if row is not None else None
+            status = view.order.status if view else None
             rules = self._rules(
                 session,
                 view.shop_id if view else shop_id,
@@ -223,8 +234,8 @@ class AfterSalesDesk:
             )
             request = AfterSalesRequest(
                 platform=rules.platform,
-                request=request_type,
-                reason=reason,
+                request=request_for_order(request_type, remedy, status, reason),
+                reason=reason_for_order(reason, status),
                 evidence=tuple(evidence),
                 escalation=escalation,
                 stated_condition=stated_condition,
@@ -232,6 +243,10 @@ class AfterSalesDesk:
                 requested_amount=requested_amount,
             )
             decision = decide(request, view.order if view else None, rules, now)
+            earlier = session.get(DecisionRow, previous_id) if previous_id else None
+            if earlier is not None and _same(earlier, request, view.order.order_id if view else None, decision):
+                stored = _stored_decision(earlier)
+                return Outcome(stored, request, view, rules, earlier.id, now, repeated=True)
             decision_id = repository.log_decision(
                 session,
                 conversation_id=conversation_id,
@@ -244,6 +259,32 @@ class AfterSalesDesk:
                 now=now,
             )
         return Outcome(decision, request, view, rules, decision_id, now)
+
+    def recall(self, decision_id: Optional[int]) -> Optional[Outcome]:
+        """A logged decision as it was taken (its order, rules and stored deadline)."""
+        if not decision_id:
+            return None
+        with session_scope(self.url) as session:
+            row = session.get(DecisionRow, int(decision_id))
+            if row is None:
+                return None
+            order = session.get(OrderRow, row.order_id) if row.order_id else None
+            view = self._view(session, order) if order is not None else None
+            stored = dict(row.request or {})
+            rules = self._rules(session, view.shop_id if view else None,
+                                view.platform if view else stored.get("platform"))
+            request = AfterSalesRequest(
+                platform=stored.get("platform") or rules.platform,
+                request=stored.get("request") or "return",
+                reason=stored.get("reason") or "no_reason",
+                evidence=tuple(stored.get("evidence") or ()),
+                escalation=bool(stored.get("escalation")),
+                stated_condition=stored.get("stated_condition"),
+                remedy=stored.get("remedy"),
+                requested_amount=stored.get("requested_amount"),
+            )
+            return Outcome(_stored_decision(row), request, view, rules, row.id, row.created_at,
+                           repeated=True)
 
     # Handoffs ---------------------------------------------------------------
 
@@ -291,6 +332,35 @@ class AfterSalesDesk:
         """The conversation's decision log, oldest first."""
         with session_scope(self.url) as session:
             return repository.decisions_for(session, conversation_id=conversation_id)
+
+
+# What makes two requests the same one, beside an identical outcome: a remedy or a
+# condition said again in other words that changes nothing is no new decision.
+SAME_REQUEST_FIELDS = ("request", "reason", "requested_amount")
+
+
+def _stored_decision(row: DecisionRow) -> Decision:
+    return Decision(
+        verdict=row.verdict,
+        shipping_payer=row.shipping_payer,
+        decline_reason=row.decline_reason,
+        handoff_reason=row.handoff_reason,
+        rule_ids=tuple(row.rule_ids or ()),
+        deadline=row.deadline,
+        notes=tuple(row.notes or ()),
+    )
+
+
+def _same(row: DecisionRow, request: AfterSalesRequest, order_id: Optional[str], decision: Decision) -> bool:
+    """Whether a new decision only repeats a logged one (the deadline aside)."""
+    stored = row.request or {}
+    asked = dataclasses.asdict(request)
+    return (
+        row.order_id == order_id
+        and all(stored.get(field) == asked[field] for field in SAME_REQUEST_FIELDS)
+        and dataclasses.replace(_stored_decision(row), deadline=None)
+        == dataclasses.replace(decision, deadline=None)
+    )
 
 
 def timezone_of(rules: RuleSet) -> ZoneInfo:
