@@ -130,3 +130,15 @@ def test_no_lazada_decision_on_the_shipped_rule_base_rests_on_prc_law(loaded_rul
         assert register.out_of_scope("lazada", sources) is None, (rule_id, sources)
     assert not any(rule_id.startswith("LAW.") for rule_id in cited)
     assert {"LZ.CHANGE_OF_MIND", "LZ.QUALITY_RETURN", "LZ.NON_RETURNABLE"} <= cited
+
+
+def test_docs_policy_names_every_rule_and_only_rules_that_exist() -> None:
+    """docs/policy.md explains the rule base without ../shared: it must not drift from it."""
+    import re
+
+    page = (PROJECT_ROOT / "docs" / "policy.md").read_text(encoding="utf-8")
+    base = read_rule_base(DATA, now=datetime.now(timezone.utc))
+    ids = {row["rule_id"] for row in base.rules + base.promises}
+    named = set(re.findall(r"`((?:LAW|PROC|TG|TM|TB|JDI|LZ|SHOP)\.[A-Za-z0-9_.-]+)`", page))
+    assert ids - named == set(), sorted(ids - named)
+    assert named - ids == set(), sorted(named - ids)
