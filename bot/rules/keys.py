@@ -36,7 +36,8 @@ class KeySpec:
             ``procedure``: the shop's own procedure (``procedure.yml``, POLICY.md
             section 3), one row for every platform.
         kind: ``window`` (number + unit + counted_from), ``duration`` (number + unit),
-            ``flag`` (bool), ``text`` (string), ``amount`` (CNY), ``object`` (mapping)
+            ``flag`` (bool), ``text`` (string), ``amount`` (in the platform's currency:
+            CNY, SGD on Lazada), ``object`` (mapping)
             or ``citation`` (a legal or procedural rule cited, value ignored).
         better: for shop promises: ``higher``, ``lower``, ``true``, ``false`` or None
             (not overridable by a shop).
