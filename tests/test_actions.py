@@ -461,17 +461,17 @@ async def test_the_order_number_is_asked_plainly_otherwise(who) -> None:
 
 
 @pytest.mark.parametrize(
-    "reason, proof",
-    [("quality", "几张能看清问题的照片"), ("missing_parts", "能看清问题的照片和开箱视频")],
+    "reason, response",
+    [("quality", "utter_ask_evidence"), ("missing_parts", "utter_ask_evidence_video")],
 )
-async def test_the_evidence_question_asks_for_what_the_reason_needs(reason, proof) -> None:
+async def test_the_evidence_question_asks_for_what_the_reason_needs(reason, response) -> None:
     events, dispatcher = await run(
         ActionAskEvidence(), slots={**CHEN, "order_id": CHEN_ORDER, "reason": reason},
         latest_action_name="evidence_form",
     )
     assert events == [SlotSet("asked", {"evidence": 1})]
-    assert responses(dispatcher) == ["utter_ask_evidence"]
-    assert message_params(dispatcher) == {"proof": proof, "citation": "《淘宝平台争议处理规则》第六十五条"}
+    assert responses(dispatcher) == [response]
+    assert message_params(dispatcher) == {"citation": "《淘宝平台争议处理规则》第六十五条"}
 
 
 @pytest.mark.parametrize("value, expected", [([PHOTO], [PHOTO]), ([], None), (PHOTO, None), (None, None)])
@@ -496,8 +496,9 @@ def request_slots(who: Dict[str, str], request_type: str, order_id: str, reason:
          ["utter_decline_window_expired"]),
         # The evidence form asks for the photo: action_decide itself says nothing.
         (request_slots(CHEN, "quality_complaint", CHEN_ORDER, "quality"), "need_evidence", None, []),
+        # A defect with a photo and no remedy named: the buyer is offered the choice.
         (request_slots(CHEN, "quality_complaint", CHEN_ORDER, "quality", evidence=[PHOTO]),
-         "approve", None, ["utter_approve_quality"]),
+         "approve", None, ["utter_approve_quality_choice"]),
         (request_slots(CHEN, "return", CHEN_ORDER, "health_safety"), "handoff", "health_safety",
          ["utter_handoff_health_safety"]),
         (request_slots(LIN, "exchange", LIN_UNSHIPPED, "no_reason"), "handoff", "buyer_asked",

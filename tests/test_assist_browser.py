@@ -101,19 +101,20 @@ def test_an_agent_answers_a_handed_off_buyer_from_the_panel(running_bot, buyer_b
     panel.wait.until(lambda d: any("假货" in line for line in panel.transcript()))
     assert "机器人已暂停" in panel.find("#bot-state").text
     verdict = panel.find("#verdict").text
-    assert "转人工" in verdict and "LAW.DISPUTE.COUNTERFEIT" in verdict and "《淘宝平台争议处理规则》" in verdict
+    assert "转人工" in verdict and "TG.COUNTERFEIT_EVIDENCE" in verdict and "《淘宝平台争议处理规则》" in verdict
     assert "request_return" in panel.find("#nlu").text and "product=面霜" in panel.find("#nlu").text
     assert CREAM in panel.find("#order").text and "面霜" in panel.find("#order").text
     box = panel.find("#reply")
     suggestion = box.get_attribute("value")
-    assert suggestion.startswith("亲，您好，我是安心海外旗舰店的客服小王。") and "报关单" in suggestion
-    box.send_keys("今天18点前发给您。")
+    assert suggestion.startswith("亲，您好，我是安心海外旗舰店的客服小王。") and "提交给平台" in suggestion
+    assert "报关单" not in suggestion  # documents go to the platform, never to the buyer as proof
+    box.send_keys("平台核实有结果我们第一时间告诉您。")
     panel.shot("conversation")
     panel.find("#send").click()
     panel.wait.until(lambda d: "已发送给买家（修改后发送）" in panel.find("#send-status").text)
 
     # The buyer's widget receives the agent's edited reply.
-    received = chat.wait_for_bot("今天18点前发给您。")
+    received = chat.wait_for_bot("平台核实有结果我们第一时间告诉您。")
     assert received.startswith("亲，您好，我是安心海外旗舰店的客服小王。")
     chat.shot("agent-reply")
 
@@ -135,7 +136,7 @@ def test_an_agent_answers_a_handed_off_buyer_from_the_panel(running_bot, buyer_b
         headers={"Authorization": f"Bearer {running_bot.panel_token}"}, timeout=30,
     ).json()
     assert [(c["agent"], c["choice"]) for c in view["choices"]] == [("小王", "edited")]
-    assert view["choices"][0]["text"].endswith("今天18点前发给您。")
+    assert view["choices"][0]["text"].endswith("平台核实有结果我们第一时间告诉您。")
 
 
 def test_the_analytics_page_shows_the_report_in_the_panel(running_bot, agent_browser) -> None:

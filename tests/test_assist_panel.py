@@ -172,13 +172,17 @@ def test_the_conversation_view_has_the_verdict_its_rules_and_a_suggestion(runnin
     verdict = view["verdict"]
     assert verdict["verdict"] == "handoff" and verdict["reason_words"] == "质疑正品"
     rules = {rule["rule_id"]: rule for rule in verdict["rules"]}
-    assert "LAW.DISPUTE.COUNTERFEIT" in rules
-    assert "报关单" in rules["LAW.DISPUTE.COUNTERFEIT"]["note"]
-    assert "《淘宝平台争议处理规则》" in [s["title"] for s in rules["LAW.DISPUTE.COUNTERFEIT"]["sources"]]
+    # Tmall Global cites Taobao's dispute rules (they serve Tmall Global); the agent reads
+    # that the seller's documents go to the platform.
+    assert "TG.COUNTERFEIT_EVIDENCE" in rules
+    assert "向平台提供" in rules["TG.COUNTERFEIT_EVIDENCE"]["note"]
+    assert "《淘宝平台争议处理规则》" in [s["title"] for s in rules["TG.COUNTERFEIT_EVIDENCE"]["sources"]]
     assert view["handoff"]["priority"] == "high" and view["handoff"]["answer_by"]
     suggestion = view["suggestion"]
     assert suggestion.startswith("亲，您好，我是安心海外旗舰店的客服小王。")
-    assert CREAM in suggestion and "报关单" in suggestion and "《淘宝平台争议处理规则》" in suggestion
+    assert CREAM in suggestion and "《淘宝平台争议处理规则》" in suggestion
+    # Documents go to the platform; customs papers are never offered to the buyer as proof.
+    assert "提交给平台" in suggestion and "报关单" not in suggestion
 
 
 def test_an_approved_request_suggests_the_bots_own_answer(running_bot) -> None:

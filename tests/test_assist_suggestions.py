@@ -16,9 +16,9 @@ from rasa.shared.core.domain import Domain
 
 from bot.assist import suggestions
 from bot.assist.agent_desk import TAKEOVER_REASON, AgentDesk, DecisionFacts, HandoffFacts
-from bot.assist.conversation_view import source_titles
 from bot.assist.labels import SERVICE_UNAVAILABLE
 from bot.conversation.desk import AfterSalesDesk
+from bot.rules.sources import project_sources
 from bot.rules.vocabulary import HANDOFF_REASONS
 from conftest import PROJECT_ROOT
 from test_domain_and_data import FORBIDDEN_PHRASES
@@ -77,7 +77,7 @@ def test_every_handoff_reason_has_a_clean_suggestion(desk, domain, reason) -> No
     [
         ("return", "no_reason", (), "同意退货"),
         ("return", "quality", (), "照片"),
-        ("return", "quality", ("https://x/1.jpg",), "照片我们收到了"),
+        ("return", "quality", ("https://x/1.jpg",), "照片/视频我们收到了"),
     ],
 )
 def test_a_decided_request_suggests_the_bots_own_wording(desk, domain, request_type, reason, evidence, words) -> None:
@@ -104,6 +104,6 @@ def test_every_source_a_rule_cites_has_a_plain_chinese_title() -> None:
     for path in (DATA_DIR / "rules").glob("*.yml"):
         used |= set(re.findall(r"\b(S\d+|POLICY)\b", " ".join(
             re.findall(r"source_ids:\s*\[([^\]]*)\]", path.read_text(encoding="utf-8")))))
-    titles = source_titles()
+    titles = {source_id: source.title for source_id, source in project_sources().sources.items()}
     assert used and used <= set(titles), sorted(used - set(titles))
     assert all(re.search(r"[\u4e00-\u9fff]", titles[source]) for source in used)

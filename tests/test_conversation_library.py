@@ -8,6 +8,7 @@ POLICY.md branch its comment in ``data/demo/orders.yml`` names.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import pathlib
@@ -462,6 +463,26 @@ def test_hand_off_priority(desk, reason, priority) -> None:
     assert handoff.priority == priority
 
 
+@pytest.mark.parametrize("reason", ["health_safety", "escalation_threat"])
+@pytest.mark.parametrize("shop_id, platform", [("demo_tmall", "tmall"), ("demo_lazada", "lazada")])
+def test_urgent_handoffs_promise_the_urgent_time_not_the_seller_timer(desk, reason, shop_id, platform) -> None:
+    """POLICY v2 §2: health and threats are answered within urgent_response (2 h)."""
+    handoff = desk.hand_off(conversation_id="c", reason=reason, decision_id=None, channel=None,
+                            shop_id=shop_id, platform=platform)
+    assert handoff.answer_by == NOW + dt.timedelta(hours=2)
+
+
+@pytest.mark.parametrize("reason, escalation", [("health_safety", False), ("no_reason", True)])
+def test_a_handoff_from_a_decision_keeps_the_decisions_deadline(desk, reason, escalation) -> None:
+    """One decision, one set of dates: the handoff quotes the deadline the decision holds."""
+    outcome = decide(desk, "3398127465503318829", "return", reason, escalation=escalation, conversation_id="c")
+    assert outcome.decision.handoff_reason == ("health_safety" if reason == "health_safety" else "escalation_threat")
+    assert outcome.decision.deadline == NOW + dt.timedelta(hours=2)
+    handoff = desk.hand_off(conversation_id="c", reason=outcome.decision.handoff_reason,
+                            decision_id=outcome.decision_id, channel="rest", shop_id=None, platform=None)
+    assert (handoff.answer_by, handoff.priority) == (outcome.decision.deadline, "high")
+
+
 def test_hand_off_links_the_decision(desk, url) -> None:
     outcome = decide(desk, "4012873365920117369", "quality_complaint", "quality", conversation_id="c")
     assert outcome.decision.handoff_reason == "beyond_quality_window"
@@ -564,7 +585,7 @@ def test_compensation_under_the_cap_is_the_amount_asked_not_the_order(desk, doma
 # What a buyer may add to a request (POLICY v2): nothing, a compensation amount, the
 # item's condition, a named remedy.
 SAID = ({}, {"remedy": "compensation", "requested_amount": 20.0}, {"stated_condition": "used"},
-        {"remedy": "reship"})
+        {"remedy": "reship"}, {"remedy": "repair"})
 
 
 def test_every_reply_to_every_demo_order_can_be_filled(desk, domain) -> None:
@@ -603,6 +624,7 @@ def test_approve_return_states_window_address_payer_and_timer(desk, domain) -> N
     assert reply.params["window_end"] == "12月2日 00:00"
     assert reply.params["order_id"] == CHEN_ONLY_RECENT
     assert reply.params["payer"].startswith("这单买了运费险")
+    assert "自动理赔" not in reply.params["payer"]  # 运费险 can pay the claim; nobody promises it
     assert reply.params["confirm"] == "我们签收退货后会在48小时内确认并为您退款。"
     assert reply.params["customs"] == ""  # domestic order
     assert reply.params["return_address"].startswith("浙江省杭州市余杭区")
@@ -612,7 +634,7 @@ def test_approve_return_states_window_address_payer_and_timer(desk, domain) -> N
 
 def test_buyer_pays_outbound_when_the_order_was_not_free_shipping(desk) -> None:
     [reply] = decision_replies(decide(desk, "3398127465503318822", "return"))
-    assert reply.params["payer"] == "寄回的运费需要您先承担。另外这单不是包邮，原来的发货运费不在退款范围内。"
+    assert reply.params["payer"] == "寄回的运费需要您承担。这单不是包邮，原来的发货运费不在退款范围内。"
 
 
 def test_decline_window_expired_says_when_it_ended_and_the_quality_route(desk, domain) -> None:
@@ -620,13 +642,22 @@ def test_decline_window_expired_says_when_it_ended_and_the_quality_route(desk, d
     # Signed 15 Nov 13:30: window ended 23 Nov 00:00; quality window: 15 days from
     # completion (17 Nov 13:30) → 2 Dec 13:30.
     assert reply.params["window_end"] == "11月23日 00:00"
-    assert reply.params["quality_route"] == "如果商品有质量问题，在12月2日 13:30前都可以按质量问题申请售后，来回运费由我们承担。"
+    assert reply.params["quality_route"] == (
+        "如果商品有质量问题，在12月2日 13:30前都可以按质量问题申请售后，经核实属于质量问题的，来回运费由我们承担。"
+    )
     assert "{" not in render(domain, reply)
 
 
 def test_decline_not_intact_names_the_condition(desk) -> None:
     [reply] = decision_replies(decide(desk, "3398127465503318823", "return"))
-    assert reply.params["condition"] == "吊牌已经剪掉"
+    assert reply.params["condition_said"] == "我们这边记录的是吊牌已经剪掉"
+
+
+def test_decline_not_intact_on_the_buyers_word_says_so(desk) -> None:
+    """v2: "我穿过一次" counts; the reply says the buyer said it, not that we recorded it."""
+    [reply] = decision_replies(decide(desk, CHEN_ONLY_RECENT, "return", stated_condition="used"))
+    assert reply.response == "utter_decline_not_intact"
+    assert reply.params["condition_said"] == "您提到商品已经使用过"
 
 
 def test_escalation_adds_calm_wording_before_the_verdict(desk) -> None:
@@ -641,7 +672,15 @@ def test_escalation_adds_calm_wording_before_the_verdict(desk) -> None:
 
 def test_citation_quotes_the_law_and_the_platform(desk) -> None:
     outcome = decide(desk, CHEN_ONLY_RECENT, "return")
-    assert citation(outcome.rules, outcome.decision.rule_ids) == "《消费者权益保护法》第二十五条、天猫规则"
+    assert citation(outcome.rules, outcome.decision.rule_ids) == (
+        "《消费者权益保护法》第二十五条、《天猫七天无理由退换货规范》第六条"
+    )
+
+
+def test_a_lazada_citation_is_lazadas_own_policy(desk) -> None:
+    outcome = decide(desk, "LZSG24A7K3M9Q1", "return")
+    assert outcome.decision.verdict == "approve"
+    assert citation(outcome.rules, outcome.decision.rule_ids) == "《Lazada 退货政策》、《Lazada 逆向物流政策》"
 
 
 def test_citation_names_a_shop_promise(desk) -> None:
@@ -663,8 +702,8 @@ def test_citation_of_law_rows_keeps_the_article(desk) -> None:
 def test_citation_skips_bookkeeping_rules_and_unknown_ids(desk) -> None:
     rules = desk.rules_for("demo_tmall", "tmall")
     bookkeeping = [rules[key].rule_id for key in ("timezone", "seller_response", "return_confirm")]
-    assert citation(rules, bookkeeping + ["NO.SUCH.RULE"]) == "平台售后规则"
-    assert citation(rules, []) == "平台售后规则"
+    assert citation(rules, bookkeeping + ["NO.SUCH.RULE", "PROC.PARTIAL_REFUND"]) == "本店售后规范"
+    assert citation(rules, []) == "本店售后规范"
 
 
 def test_citation_quotes_at_most_two_rules_without_repeats(desk) -> None:
@@ -691,32 +730,66 @@ def test_cross_border_approvals_carry_the_customs_window(
 ) -> None:
     [reply] = decision_replies(decide(desk, order_id, request_type, reason, evidence=evidence))
     assert reply.response == response
+    # Conditions for the tax, not a return window; no promise that tax is refunded.
     assert reply.params["customs"] == (
-        f"这单是跨境商品：请在{apply_by}前申请、{arrive_by}前把商品寄回，"
-        "这样已缴的跨境税款不会收取，会随退款一起退回。"
+        f"这单是跨境商品：在{apply_by}前申请退货、商品在{arrive_by}前运回海关监管场所的，"
+        "按规定不征收跨境税款；这是税款的条件，不是退货期限。"
     )
     assert reply.params["customs"] in render(domain, reply)
 
 
-def test_approve_quality_on_a_bonded_order_sends_to_the_domestic_hub(desk) -> None:
+def test_after_the_apply_by_date_no_tax_promise_is_made(desk) -> None:
+    # Released 13 days ago (4012873365920117368); 30 days later, the date has passed.
+    outcome = decide(desk, "4012873365920117368", "return")
+    late = dataclasses.replace(outcome, now=outcome.now + dt.timedelta(days=20))
+    [reply] = decision_replies(late)
+    assert reply.params["customs"] == (
+        "这单是跨境商品，清关放行已超过30天，已缴跨境税款怎么处理以海关规定为准，我们这边不作承诺。"
+    )
+
+
+def test_approve_quality_on_a_bonded_order_sends_to_the_domestic_hub(desk, domain) -> None:
     [reply] = decision_replies(decide(desk, "4012873365920117364", "exchange", "quality", evidence=PHOTO))
-    assert reply.response == "utter_approve_quality"
-    assert reply.params["remedy"] == "换货"
-    assert reply.params["payer"] == "来回运费都由我们承担，您先垫付的运费我们会补给您。"
-    assert "保税物流中心" in reply.params["return_address"]
+    assert reply.response == "utter_approve_quality_exchange"
+    assert reply.params["shipping"].startswith("来回运费由我们承担，您先垫付的寄回运费我们会补给您。")
+    assert "保税物流中心" in reply.params["shipping"]
+    text = render(domain, reply)
+    assert "换货" in text and "退款" not in text  # an exchange never speaks of a refund
+
+
+@pytest.mark.parametrize(
+    "remedy, response, words",
+    [("return_refund", "utter_approve_quality", "退货退款"), ("exchange", "utter_approve_quality_exchange", "换货"),
+     ("reship", "utter_approve_quality_reship", "补发"), ("repair", "utter_approve_quality_repair", "维修")],
+)
+def test_the_reply_names_the_remedy_the_buyer_asked_for(desk, domain, remedy, response, words) -> None:
+    outcome = decide(desk, CHEN_ONLY_RECENT, "quality_complaint", "quality", evidence=PHOTO, remedy=remedy)
+    [reply] = decision_replies(outcome)
+    assert reply.response == response and words in render(domain, reply)
+
+
+def test_a_wrong_item_is_not_called_a_quality_problem(desk, domain) -> None:
+    outcome = decide(desk, CHEN_ONLY_RECENT, "return", "wrong_item", evidence=("https://v.example/unbox.mp4",))
+    text = render(domain, decision_replies(outcome)[0])
+    assert "发错" in text and "质量问题" not in text
 
 
 # ------------------------------------------------------------------ other replies
 
 
 @pytest.mark.parametrize(
-    "reason, proof",
-    [("quality", "几张能看清问题的照片"), (None, "几张能看清问题的照片"),
-     ("missing_parts", "能看清问题的照片和开箱视频"), ("damaged_in_transit", "能看清问题的照片和开箱视频")],
+    "platform, reason, response, cited",
+    [("tmall", "quality", "utter_ask_evidence", "《淘宝平台争议处理规则》第六十五条"),
+     ("tmall", None, "utter_ask_evidence", "《淘宝平台争议处理规则》第六十五条"),
+     ("tmall", "missing_parts", "utter_ask_evidence_video", "《淘宝平台争议处理规则》第六十五条"),
+     ("taobao", "damaged_in_transit", "utter_ask_evidence_video", "《淘宝平台争议处理规则》第六十五条"),
+     ("jd_international", "quality", "utter_ask_evidence", "《京东开放平台商品类问题纠纷处理标准》第十八条"),
+     # No Lazada document states it: the shop's own rules, never Taobao's.
+     ("lazada", "quality", "utter_ask_evidence", "本店售后规范")],
 )
-def test_evidence_request(desk, domain, reason, proof) -> None:
-    reply = evidence_request(reason, desk.rules_for("demo_tmall", "tmall"))
-    assert reply == Reply("utter_ask_evidence", {"proof": proof, "citation": "《淘宝平台争议处理规则》第六十五条"})
+def test_evidence_request(desk, domain, platform, reason, response, cited) -> None:
+    reply = evidence_request(reason, desk.rules_for(None, platform))
+    assert reply == Reply(response, {"citation": cited})
     assert_fillable(domain, [reply])
 
 

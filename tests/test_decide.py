@@ -18,10 +18,12 @@ from bot.rules.vocabulary import (
     FULFILLMENTS,
     PLATFORMS,
     QUALITY_REASONS,
+    REASONS,
+    REMEDIES,
     REQUESTS,
     STATUSES,
 )
-from rule_sets import rule_set
+from rule_sets import PREFIX, rule_set
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SIGNED = datetime(2026, 11, 20, 15, 0, tzinfo=SHANGHAI)
@@ -49,7 +51,7 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
 def test_unknown_order_is_handed_off() -> None:
     decision = run(ask(), None, NOW)
     assert (decision.verdict, decision.handoff_reason) == ("handoff", "unknown_order")
-    assert decision.rule_ids == ("LAW.PROC_UNKNOWN_ORDER",)
+    assert decision.rule_ids == ("PROC.UNKNOWN_ORDER",)
 
 
 def test_closed_order_is_declined_as_already_refunded() -> None:
@@ -63,7 +65,7 @@ def test_closed_order_is_declined_as_already_refunded() -> None:
 def test_counterfeit_claims_always_go_to_a_human(status: str) -> None:
     decision = run(ask("refund", "counterfeit_suspected", evidence=PHOTO), order(status=status), NOW)
     assert (decision.verdict, decision.handoff_reason) == ("handoff", "counterfeit_claim")
-    assert "seller_documents" in decision.notes
+    assert "documents_to_platform" in decision.notes
 
 
 def test_health_and_safety_go_to_a_human_with_high_priority() -> None:
@@ -78,7 +80,7 @@ def test_unshipped_refund_is_approved_under_the_unshipped_timer() -> None:
     decision = run(ask("refund", "no_reason"), order(status="paid_unshipped", signed_at=None), NOW)
     assert decision.verdict == "approve" and "cancel_and_refund" in decision.notes
     assert decision.deadline == NOW + timedelta(hours=24)
-    assert decision.rule_ids == ("LAW.LAW_REFUND_BEFORE_DELIVERY", "TM.UNSHIPPED_REFUND_RESPONSE")
+    assert decision.rule_ids == ("TM.REFUND_BEFORE_DELIVERY", "TM.UNSHIPPED_REFUND_RESPONSE")
 
 
 @pytest.mark.parametrize("request_type", ["refund", "return"])
@@ -242,7 +244,7 @@ def test_an_unknown_tmall_global_label_is_checked_by_a_person() -> None:
     """v2: nobody tells a buyer a label is absent without knowing it."""
     decision = run(ask(platform="tmall_global"), order(seven_day_label=None), NOW)
     assert (decision.verdict, decision.handoff_reason) == ("handoff", "missing_facts")
-    assert "LAW.PROC_MISSING_FACTS" in decision.rule_ids
+    assert "PROC.MISSING_FACTS" in decision.rule_ids
 
 
 def test_a_shop_that_labels_unmarked_items_answers_itself() -> None:
@@ -402,7 +404,7 @@ def test_a_threat_never_changes_a_decline_but_brings_in_a_person() -> None:
         "decline", "window_expired", None)
     assert (angry.verdict, angry.decline_reason, angry.handoff_reason) == (
         "decline", "window_expired", "escalation_threat")
-    assert "LAW.PROC_ESCALATION_THREAT" in angry.rule_ids and "deescalate" in angry.notes
+    assert "PROC.ESCALATION_THREAT" in angry.rule_ids and "deescalate" in angry.notes
 
 
 def test_a_threat_on_an_approved_request_changes_nothing() -> None:
@@ -414,3 +416,166 @@ def test_a_threat_on_an_approved_request_changes_nothing() -> None:
 def test_a_threat_keeps_the_original_handoff_reason() -> None:
     angry = run(dataclasses.replace(ask(reason="counterfeit_suspected"), escalation=True), order(), NOW)
     assert (angry.verdict, angry.handoff_reason) == ("handoff", "counterfeit_claim")
+
+
+# POLICY v2 additions ------------------------------------------------------------
+
+URGENT = timedelta(hours=2)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_health_and_safety_are_answered_within_the_urgent_time(platform) -> None:
+    decision = run(ask("refund", "health_safety", platform=platform), order(), NOW)
+    assert decision.deadline == NOW + URGENT
+    assert f"{PREFIX[platform]}.URGENT_RESPONSE" in decision.rule_ids
+    assert f"{PREFIX[platform]}.SELLER_RESPONSE" not in decision.rule_ids
+
+
+def test_a_threat_brings_a_person_within_the_urgent_time_not_the_seller_timer() -> None:
+    late = NOW + timedelta(days=30)
+    angry = run(dataclasses.replace(ask(), escalation=True), order(), late)
+    assert angry.deadline == late + URGENT and "TM.URGENT_RESPONSE" in angry.rule_ids
+    assert "TM.SELLER_RESPONSE" not in angry.rule_ids
+
+
+def test_a_shops_faster_urgent_promise_is_kept() -> None:
+    decision = run(ask("refund", "health_safety"), order(), NOW, urgent_response=1)
+    assert decision.deadline == NOW + timedelta(hours=1)
+
+
+@pytest.mark.parametrize("free, noted", [(True, False), (False, True)])
+def test_in_transit_nothing_is_posted_back_and_unrefunded_postage_is_said(free, noted) -> None:
+    decision = run(ask("refund", "no_reason"), order(status="shipped", signed_at=None, free_shipping=free), NOW)
+    assert (decision.verdict, decision.shipping_payer) == ("approve", "none")
+    assert ("buyer_pays_outbound" in decision.notes) == noted
+
+
+def test_a_perishable_item_in_transit_is_for_a_person_on_lazada_too() -> None:
+    the_order = order(status="shipped", signed_at=None, category_class="statutory_excluded")
+    decision = run(ask("refund", platform="lazada"), the_order, NOW)
+    assert (decision.verdict, decision.handoff_reason) == ("handoff", "excluded_item")
+    assert decision.rule_ids[0] == "LZ.STATUTORY_EXCLUSIONS"
+
+
+def test_return_and_refund_named_with_a_refund_request_is_a_return_not_a_partial_refund() -> None:
+    decision = run(ask("refund", "quality", evidence=PHOTO, remedy="return_refund"), order(amount=99.0), NOW)
+    assert (decision.verdict, decision.shipping_payer) == ("approve", "seller")
+    assert "remedy_return_refund" in decision.notes
+
+
+@pytest.mark.parametrize("request_type", ["return", "quality_complaint"])
+def test_compensation_named_is_the_keep_the_item_path_whatever_the_intent(request_type) -> None:
+    decision = run(ask(request_type, "quality", evidence=PHOTO, remedy="compensation", requested_amount=10.0),
+                   order(amount=99.0), NOW, goodwill_refund_cap=30)
+    assert decision.verdict == "approve" and "refund_keep_item" in decision.notes
+
+
+def test_exchange_named_after_signing_is_a_no_reason_exchange() -> None:
+    decision = run(ask("return", "no_reason", remedy="exchange"), order(shipping_insurance=True), NOW)
+    assert (decision.verdict, decision.shipping_payer) == ("approve", "buyer")
+    assert {"remedy_exchange", "buyer_pays_both_legs"} <= set(decision.notes)
+
+
+@pytest.mark.parametrize("remedy, noted", [("return_refund", True), (None, True), ("exchange", False),
+                                           ("repair", False), ("reship", False)])
+def test_the_customs_note_is_for_items_going_back_for_a_refund(remedy, noted) -> None:
+    the_order = order(seven_day_label=True, fulfillment="bonded")
+    decision = run(ask("quality_complaint", "quality", platform="tmall_global", evidence=PHOTO, remedy=remedy),
+                   the_order, NOW)
+    assert ("customs_tax_window" in decision.notes) == noted
+
+
+def test_lazada_has_no_customs_note_and_no_prc_shipping_law() -> None:
+    decision = run(ask(platform="lazada"), order(fulfillment="direct_mail"), NOW)
+    assert decision.verdict == "approve" and "customs_tax_window" not in decision.notes
+    assert not any(rule_id.startswith("LAW.") for rule_id in decision.rule_ids)
+
+
+def test_a_video_is_evidence_as_much_as_a_photo() -> None:
+    video = ({"type": "video", "url": "https://example.invalid/unboxing.mp4"},)
+    assert run(ask("return", "missing_parts", evidence=video), order(), NOW).verdict == "approve"
+
+
+# Properties of version 2 -------------------------------------------------------------
+
+any_request = dict(
+    request_type=st.sampled_from(REQUESTS),
+    reason=st.sampled_from(REASONS),
+    status=st.sampled_from(STATUSES),
+    condition=st.sampled_from(CONDITIONS),
+    stated=st.sampled_from((None,) + CONDITIONS),
+    category_class=st.sampled_from((None,) + CATEGORY_CLASSES),
+    confirmed=st.booleans(),
+    label=st.sampled_from([None, True, False]),
+    evidence=st.booleans(),
+    remedy=st.sampled_from((None,) + REMEDIES),
+    amount=st.sampled_from([None, 5.0, 30.0, 500.0]),
+    threat=st.booleans(),
+    signed=st.one_of(st.none(), times),
+    elapsed=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=40)),
+    fulfillment=st.sampled_from(FULFILLMENTS),
+    insured=st.booleans(),
+    free=st.booleans(),
+)
+
+
+def _any_decision(platform, request_type, reason, status, condition, stated, category_class, confirmed, label,
+                  evidence, remedy, amount, threat, signed, elapsed, fulfillment, insured, free, cap=0):
+    the_order = order(status=status, signed_at=signed, condition=condition, category_class=category_class,
+                      buyer_confirmed_exclusion=confirmed, seven_day_label=label, fulfillment=fulfillment,
+                      shipping_insurance=insured, free_shipping=free, amount=99.0)
+    request = ask(request_type, reason, platform=platform, evidence=PHOTO if evidence else (),
+                  stated_condition=stated, remedy=remedy, requested_amount=amount, escalation=threat)
+    now = (signed or NOW) + elapsed
+    return the_order, decide(request, the_order, rule_set(platform, goodwill_refund_cap=cap), now), now
+
+
+@settings(max_examples=500, deadline=None)
+@given(cap=st.sampled_from([0, 20]), **any_request)
+def test_no_lazada_decision_carries_a_prc_rule(cap, **fields) -> None:
+    """POLICY v2 §1: a Lazada buyer's decision rests on Lazada's policy and the shop's own rules."""
+    _, decision, _ = _any_decision("lazada", cap=cap, **fields)
+    lazada = rule_set("lazada")
+    assert not lazada.under_prc_law
+    assert decision.rule_ids and all(rule_id.startswith(("LZ.", "PROC.")) for rule_id in decision.rule_ids)
+    assert decision.shipping_payer in ("none", "seller")  # never the buyer, never 运费险
+
+
+@settings(max_examples=500, deadline=None)
+@given(platform=st.sampled_from(PLATFORMS), **any_request)
+def test_no_decline_rests_on_an_unknown_fact(platform, **fields) -> None:
+    """A decline needs every fact it names to be known (v2: unknown label or signing time → a person)."""
+    the_order, decision, _ = _any_decision(platform, **fields)
+    if decision.verdict != "decline":
+        return
+    facts = {
+        "window_expired": the_order.signed_at is not None,
+        "no_seven_day_label": the_order.seven_day_label is False,
+        "statutory_excluded": the_order.category_class == "statutory_excluded",
+        "confirmed_excluded": the_order.buyer_confirmed_exclusion and the_order.category_class == "confirm_excluded",
+        "already_refunded": the_order.status == "closed",
+        "not_intact": True,  # the recorded or stated condition, both given
+        "needs_return": the_order.status in ("signed", "completed"),
+    }
+    assert facts[decision.decline_reason], (decision, the_order)
+
+
+@settings(max_examples=500, deadline=None)
+@given(platform=st.sampled_from(PLATFORMS), **any_request)
+def test_urgent_handoffs_are_never_on_the_seller_timer(platform, **fields) -> None:
+    _, decision, now = _any_decision(platform, **fields)
+    if decision.handoff_reason in ("health_safety", "escalation_threat") or (
+        fields["threat"] and decision.verdict != "approve" and decision.handoff_reason
+    ):
+        assert decision.deadline == now + URGENT, decision
+
+
+@settings(max_examples=300, deadline=None)
+@given(platform=st.sampled_from(PLATFORMS), **any_request)
+def test_in_transit_requests_never_send_a_parcel_back(platform, **fields) -> None:
+    fields["status"] = "shipped"
+    _, decision, _ = _any_decision(platform, **fields)
+    if fields["request_type"] in ("refund", "return") and fields["reason"] not in (
+        "counterfeit_suspected", "health_safety"
+    ):
+        assert decision.shipping_payer == "none"

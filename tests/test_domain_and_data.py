@@ -63,6 +63,8 @@ def test_replies_never_use_forbidden_phrases(domain) -> None:
 
 def test_replies_address_the_buyer_politely(domain) -> None:
     for name, variations in domain["responses"].items():
+        if name.startswith("utter_part_"):
+            continue  # a part of a decision reply, never sent on its own
         for variation in variations:
             assert re.search(r"亲|您|抱歉|谢谢|好的", variation["text"]), name
 

@@ -56,15 +56,16 @@ def order_count(env: Dict[str, str]) -> int:
 
 
 def shipped_rows() -> Dict[str, int]:
-    """How many law rows and platform rows the shipped rule files hold."""
+    """How many law, procedure and platform rows the shipped rule files hold."""
     data = PROJECT_ROOT / "data" / "rules"
     law = yaml.safe_load((data / "law.yml").read_text(encoding="utf-8"))["law"]
+    procedure = yaml.safe_load((data / "procedure.yml").read_text(encoding="utf-8"))["procedure"]
     platforms = yaml.safe_load((data / "platforms.yml").read_text(encoding="utf-8"))["defaults"]
-    return {"law": len(law), "platform": len(platforms)}
+    return {"law": len(law), "procedure": len(procedure), "platform": len(platforms)}
 
 
 def shipped_rule_rows() -> int:
-    """Rule rows in the shipped files: the law rows plus the platform defaults."""
+    """Rule rows in the shipped files: law, procedure and platform rows."""
     return sum(shipped_rows().values())
 
 
@@ -125,7 +126,9 @@ def test_rules_validate_good_and_bad_dirs(env, tmp_path) -> None:
     good = run(env, "rules", "validate")
     assert good.returncode == 0, good.stderr
     rows = shipped_rows()
-    assert good.stdout.startswith(f"ok: {rows['law']} law rows, {rows['platform']} platform rows")
+    assert good.stdout.startswith(
+        f"ok: {rows['law']} law rows, {rows['procedure']} procedure rows, {rows['platform']} platform rows"
+    )
 
     data = copy_data(tmp_path)
     edit_yaml(
@@ -142,7 +145,7 @@ def test_rules_export_groups_rows_by_scope(env) -> None:
     assert as_json.returncode == 0, as_json.stderr
     grouped = json.loads(as_json.stdout)
     assert list(grouped)[0] == "law"
-    assert set(grouped) == {"law", "tmall_global", "tmall", "taobao", "jd_international", "lazada"}
+    assert set(grouped) == {"law", "procedure", "tmall_global", "tmall", "taobao", "jd_international", "lazada"}
     tmall = {row["key"]: row for row in grouped["tmall"]}
     assert tmall["seller_response"]["value"] == 36 and tmall["seller_response"]["unit"] == "hours"
     assert "七日" in json.dumps(grouped["law"], ensure_ascii=False)
@@ -215,6 +218,6 @@ def test_decide_answers_one_line_per_input(env) -> None:
 
 def test_errors_are_one_line_without_traceback(env, tmp_path) -> None:
     missing = run(env, "rules", "validate", "--data", str(tmp_path / "nowhere"))
-    assert_one_line_error(missing, "law.yml", "file is missing")
+    assert_one_line_error(missing, "sources.yml", "file is missing")
     bad_now = run(env, "load", "--now", "yesterday")
     assert_one_line_error(bad_now, "--now")

@@ -102,3 +102,43 @@ def test_demo_orders_reach_every_branch_of_the_procedure(tmp_path) -> None:
         ("handoff", "partial_refund"), ("handoff", "delivery_dispute"),
     }
     assert expected - outcomes == set()
+
+
+def test_no_lazada_decision_on_the_shipped_rule_base_rests_on_prc_law(loaded_rulesets) -> None:
+    """POLICY v2 §1: every rule a Lazada decision applies is Lazada's own or the shop's procedure."""
+    from itertools import product
+
+    from bot.rules.model import Order
+    from bot.rules.sources import project_sources
+    from bot.rules.vocabulary import REASONS, REMEDIES, REQUESTS, STATUSES
+
+    rules = loaded_rulesets["lazada"]
+    by_id = {rule.rule_id: rule for rule in rules.rules.values()}
+    register = project_sources()
+    now = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+    cited = set()
+    for status, request, reason, remedy, photo, threat, category_class in product(
+        STATUSES, REQUESTS, REASONS, (None, *REMEDIES), (False, True), (False, True), (None, "statutory_excluded")
+    ):
+        order = Order("LZSG24A7K3M9Q1", status, signed_at=now if status in ("signed", "completed") else None,
+                      category_class=category_class, fulfillment="direct_mail", shipping_insurance=True)
+        asked = AfterSalesRequest("lazada", request, reason, ("https://x/p.jpg",) if photo else (), threat,
+                                  remedy=remedy, requested_amount=5.0)
+        cited.update(decide(asked, order, rules, now).rule_ids)
+    for rule_id in cited:
+        sources = by_id[rule_id].source_ids
+        assert register.out_of_scope("lazada", sources) is None, (rule_id, sources)
+    assert not any(rule_id.startswith("LAW.") for rule_id in cited)
+    assert {"LZ.CHANGE_OF_MIND", "LZ.QUALITY_RETURN", "LZ.NON_RETURNABLE"} <= cited
+
+
+def test_docs_policy_names_every_rule_and_only_rules_that_exist() -> None:
+    """docs/policy.md explains the rule base without ../shared: it must not drift from it."""
+    import re
+
+    page = (PROJECT_ROOT / "docs" / "policy.md").read_text(encoding="utf-8")
+    base = read_rule_base(DATA, now=datetime.now(timezone.utc))
+    ids = {row["rule_id"] for row in base.rules + base.promises}
+    named = set(re.findall(r"`((?:LAW|PROC|TG|TM|TB|JDI|LZ|SHOP)\.[A-Za-z0-9_.-]+)`", page))
+    assert ids - named == set(), sorted(ids - named)
+    assert named - ids == set(), sorted(named - ids)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.rules import db, loader
-from bot.rules.keys import LAW_KEYS, PLATFORM_KEYS
+from bot.rules.keys import FLOOR_KEYS, LAW_FILE_KEYS, PLATFORM_KEYS, PROCEDURE_KEYS
 from bot.rules.rulesets import UnknownShopError
 from bot.rules.schema import Category, OrderRow, RuleRow, ShopPromise
 from bot.rules.vocabulary import CATEGORY_CLASSES, PLATFORMS
@@ -38,7 +38,9 @@ def count(url: str, table: Any) -> int:
 def test_project_files_load_into_every_table(url) -> None:
     report = load(url)
     assert report.changed
-    assert count(url, RuleRow) == len(LAW_KEYS) + len(PLATFORMS) * len(PLATFORM_KEYS)
+    # Law and procedure once, every platform key per platform, Lazada's own floor.
+    expected = len(LAW_FILE_KEYS) + len(PROCEDURE_KEYS) + len(PLATFORMS) * len(PLATFORM_KEYS) + len(FLOOR_KEYS)
+    assert count(url, RuleRow) == expected
     assert count(url, Category) >= 80
     assert count(url, ShopPromise) >= 3
     assert count(url, OrderRow) >= 32
@@ -52,7 +54,7 @@ def test_every_rule_row_names_sources_and_certainty() -> None:
     for row in base.rules:
         assert row["source_ids"], row["rule_id"]
         assert row["certainty"] in ("O", "O-p", "S", "U")
-    law_notes = [row["note"] for row in base.rules if row["scope"] == "law"]
+    law_notes = [row["note"] for row in base.rules if row["scope"] in ("law", "procedure")]
     assert all(note and any("\u4e00" <= ch <= "\u9fff" for ch in note) for note in law_notes)
 
 
@@ -61,7 +63,7 @@ def test_tmall_global_seller_response_is_marked_assumed() -> None:
     assert rules["TG.SELLER_RESPONSE"]["value"] == 36
     assert rules["TG.SELLER_RESPONSE"]["certainty"] == "U"
     assert rules["LZ.NO_REASON_WINDOW"]["counted_from"] == "delivery_time"
-    assert rules["JDI.CUSTOMS_TAX_WINDOW"]["value"] == {"apply_days": 30, "arrive_days": 45}
+    assert rules["LAW.CUSTOMS.2020-45"]["value"] == {"apply_days": 30, "arrive_days": 45}
 
 
 def test_loading_twice_changes_nothing(url) -> None:
@@ -137,6 +139,7 @@ def _first_order(**fields: Any) -> Callable[[Dict[str, Any]], None]:
 
 
 PLATFORMS_YML, LAW_YML = "rules/platforms.yml", "rules/law.yml"
+PROCEDURE_YML, SOURCES_YML = "rules/procedure.yml", "rules/sources.yml"
 SHOPS_YML, CATEGORIES_YML, ORDERS_YML = "rules/shops.yml", "rules/categories.yml", "demo/orders.yml"
 
 BAD_INPUTS = {
@@ -150,7 +153,62 @@ BAD_INPUTS = {
         PLATFORMS_YML, _set_rule("TM.SELLER_RESPONSE", key="seller_reply"), "(TM.SELLER_RESPONSE)", "key"
     ),
     "law key in platforms.yml": (
-        PLATFORMS_YML, _set_rule("TM.SELLER_RESPONSE", key="law_intact"), "(TM.SELLER_RESPONSE)", "key"
+        PLATFORMS_YML, _set_rule("TM.SELLER_RESPONSE", key="no_reason_shipping"), "(TM.SELLER_RESPONSE)", "key"
+    ),
+    "floor key of a platform under PRC law": (
+        PLATFORMS_YML, _set_rule("TM.SELLER_RESPONSE", key="intact"), "(TM.SELLER_RESPONSE)", "key"
+    ),
+    "procedure key in platforms.yml": (
+        PLATFORMS_YML, _set_rule("TM.SELLER_RESPONSE", key="missing_facts"), "(TM.SELLER_RESPONSE)", "key"
+    ),
+    "platform outside PRC law missing a floor row": (
+        PLATFORMS_YML, _drop_rule("LZ.ORIGINAL_CONDITION"), "platform lazada", "intact"
+    ),
+    "unknown legal floor": (
+        PLATFORMS_YML,
+        lambda content: content["platforms"][4].__setitem__("legal_floor", "common_law"),
+        "platforms row 5",
+        "legal_floor",
+    ),
+    # POLICY.md section 2: every row cites a document of its own scope.
+    "JD row citing Taobao's dispute rules": (
+        PLATFORMS_YML, _set_rule("JDI.QUALITY_EVIDENCE", source_ids=["S9"]), "(JDI.QUALITY_EVIDENCE)", "source_ids"
+    ),
+    "Lazada row citing PRC law": (
+        PLATFORMS_YML, _set_rule("LZ.QUALITY_WINDOW", source_ids=["S1", "S35"]), "(LZ.QUALITY_WINDOW)", "source_ids"
+    ),
+    "Tmall Global row citing Tmall's domestic rules": (
+        PLATFORMS_YML,
+        _set_rule("TG.SEVEN_DAY_LABEL_REQUIRED", source_ids=["S10", "S25"]),
+        "(TG.SEVEN_DAY_LABEL_REQUIRED)",
+        "source_ids",
+    ),
+    "platform row citing an unregistered source": (
+        PLATFORMS_YML, _set_rule("TM.SELLER_RESPONSE", source_ids=["S99"]), "(TM.SELLER_RESPONSE)", "source_ids"
+    ),
+    "note quoting a document the row does not cite": (
+        PLATFORMS_YML,
+        _set_rule("JDI.SELLER_RESPONSE", note="《淘宝平台争议处理规则》第六十五条：24小时。"),
+        "(JDI.SELLER_RESPONSE)",
+        "note",
+    ),
+    "law row citing a platform's rules": (
+        LAW_YML,
+        lambda content: content["law"][0].__setitem__("source_ids", ["S1", "S9"]),
+        "(LAW.CRPL.25)",
+        "source_ids",
+    ),
+    "procedure row citing Douyin's rules": (
+        PROCEDURE_YML,
+        lambda content: content["procedure"][2].__setitem__("source_ids", ["POLICY", "S28"]),
+        "(PROC.PARTIAL_REFUND)",
+        "source_ids",
+    ),
+    "source with an unknown scope": (
+        SOURCES_YML,
+        lambda content: content["sources"]["S9"].__setitem__("scope", ["taobao", "douyin"]),
+        "source S9",
+        "scope",
     ),
     "platform missing a required key": (
         PLATFORMS_YML, _drop_rule("TM.RETURN_CONFIRM"), "platform tmall", "return_confirm"
@@ -200,7 +258,7 @@ BAD_INPUTS = {
     "law row missing": (
         LAW_YML,
         lambda content: content.__setitem__(
-            "law", [r for r in content["law"] if r["key"] != "law_intact"]
+            "law", [r for r in content["law"] if r["key"] != "intact"]
         ),
         None,
         "key",
@@ -240,7 +298,7 @@ BAD_INPUTS = {
     ),
     "shop promise on the legal floor": (
         SHOPS_YML,
-        _promise("demo_taobao", key="law_intact", value=None),
+        _promise("demo_taobao", key="intact", value=None),
         "(demo_taobao) promise 1",
         "key",
     ),
@@ -348,8 +406,14 @@ def test_rulesets_hold_law_and_platform_rows(url) -> None:
     assert list(sets) == list(PLATFORMS)
     for platform, ruleset in sets.items():
         assert ruleset.platform == platform
-        assert set(ruleset.rules) == set(LAW_KEYS) | set(PLATFORM_KEYS)
-        assert ruleset["law_no_reason_return"].rule_id == "LAW.CRPL.25"
+        under_prc_law = platform != "lazada"
+        assert ruleset.under_prc_law is under_prc_law
+        expected = set(PROCEDURE_KEYS) | set(FLOOR_KEYS) | set(PLATFORM_KEYS)
+        assert set(ruleset.rules) == expected | (set(LAW_FILE_KEYS) if under_prc_law else set())
+        assert ruleset["no_reason_return"].rule_id == ("LAW.CRPL.25" if under_prc_law else "LZ.CHANGE_OF_MIND")
+        assert ruleset["missing_facts"].rule_id == "PROC.MISSING_FACTS"
+    # Lazada's rule set holds no PRC law at all (POLICY.md section 1).
+    assert not any(rule.rule_id.startswith("LAW.") for rule in sets["lazada"].rules.values())
     assert sets["lazada"]["timezone"].value == "Asia/Singapore"
     assert sets["tmall_global"]["seven_day_label_required"].value is True
     assert sets["tmall"]["dispute_window"].value is None
@@ -370,7 +434,7 @@ def test_ruleset_for_shop_replaces_platform_rows_with_promises(url) -> None:
     assert shop["seven_day_label_default"].value is True
     assert shop["goodwill_refund_cap"].value == 30
     assert shop["quality_window"] == platform["quality_window"]
-    assert shop["law_intact"] == platform["law_intact"]
+    assert shop["intact"] == platform["intact"]
     assert plain.rules == taobao.rules
 
 

@@ -184,7 +184,7 @@ def test_a_photo_in_a_quality_complaint_then_a_person_takes_over(running_bot, br
     count = len(chat.bot_texts())
     browser.find_element("css selector", ".anxin-file").send_keys(str(photo))
     chat.wait.until(lambda d: d.find_elements("css selector", ".anxin-user img"))
-    approval = chat.wait_for_bot("照片我们收到了", after=count)
+    approval = chat.wait_for_bot("照片/视频我们收到了", after=count)
     assert "质量问题" in approval
     image = browser.find_element("css selector", ".anxin-user img")
     assert browser.execute_script("return arguments[0].naturalWidth", image) == 32  # loaded from the bot
@@ -208,7 +208,7 @@ def test_a_photo_in_a_quality_complaint_then_a_person_takes_over(running_bot, br
     browser.refresh()
     chat.wait.until(lambda d: chat.session_id())
     assert browser.find_element("css selector", ".anxin-banner").is_displayed()
-    assert any("照片我们收到了" in t for t in chat.bot_texts())
+    assert any("照片/视频我们收到了" in t for t in chat.bot_texts())
 
 
 def test_a_wrong_file_in_the_browser_shows_an_error(running_bot, browser) -> None:

@@ -9,11 +9,8 @@ the suggested reply. Read from the tracker and the decision log each time.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import pathlib
 from typing import Any, Dict, Iterable, List, Optional
 
-import yaml
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -23,18 +20,12 @@ from bot.conversation.channel_metadata import identity, image_urls
 from bot.conversation.desk import OrderView
 from bot.conversation.replies import PLATFORM_NAMES, STATUS_WORDS
 from bot.rules.model import RuleSet
+from bot.rules.sources import project_sources
 
-SOURCES_FILE = pathlib.Path(__file__).resolve().parents[2] / "data" / "rules" / "sources.yml"
 AGENT_KEY = "anxin_agent"
 ALTERNATIVES = 3
 SHOWN_SLOTS = ("request_type", "order_id", "reason", "evidence", "verdict", "handoff_reason")
 PAUSE_WORDS = {"pause": "机器人已暂停，人工处理中", "resume": "已交还机器人"}
-
-
-@functools.lru_cache(maxsize=1)
-def source_titles() -> Dict[str, str]:
-    """Source id → plain-Chinese title (``data/rules/sources.yml``)."""
-    return dict(yaml.safe_load(SOURCES_FILE.read_text(encoding="utf-8"))["sources"])
 
 
 def _time(stamp: float) -> str:
@@ -153,7 +144,7 @@ def verdict_facts(decision: Optional[DecisionFacts], rules: RuleSet) -> Optional
     if decision is None:
         return None
     by_id = {rule.rule_id: rule for rule in rules.rules.values()}
-    titles = source_titles()
+    register = project_sources()
     cited = []
     for rule_id in decision.rule_ids:
         rule = by_id.get(rule_id)
@@ -162,7 +153,7 @@ def verdict_facts(decision: Optional[DecisionFacts], rules: RuleSet) -> Optional
             "note": rule.note if rule else None,
             "certainty": rule.certainty if rule else None,
             "sources": [
-                {"id": source, "title": titles.get(source, source)}
+                {"id": source, "title": register.title(source)}
                 for source in (rule.source_ids if rule else ())
             ],
         })

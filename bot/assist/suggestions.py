@@ -22,7 +22,14 @@ from rasa.shared.core.domain import Domain
 
 from bot.assist.agent_desk import TAKEOVER_REASON, DecisionFacts, HandoffFacts
 from bot.conversation.desk import OrderView, Outcome
-from bot.conversation.replies import Reply, citation, decision_replies, evidence_request, when
+from bot.conversation.replies import (
+    OWN_RULES,
+    Reply,
+    citation,
+    decision_replies,
+    evidence_request,
+    when,
+)
 from bot.rules.model import AfterSalesRequest, Decision, RuleSet
 
 SUGGESTIONS_FILE = pathlib.Path(__file__).with_name("suggestions.yml")
@@ -120,6 +127,6 @@ def suggest(
         order_id=(order.order.order_id if order else None)
         or (decision.order_id if decision else None)
         or ORDER_BLANK,
-        citation=citation(rules, decision.rule_ids) if decision else "平台售后规则",
+        citation=citation(rules, decision.rule_ids) if decision else OWN_RULES,
         answer_by=when(answer_by, rules),
     )

@@ -24,6 +24,7 @@ from bot.rules.decide import add_timer, decide
 from bot.rules.model import AfterSalesRequest, Decision, Order, RuleSet
 from bot.rules.rulesets import UnknownShopError, ruleset_for_shop, rulesets
 from bot.rules.schema import DecisionRow, OrderRow, Shop
+from bot.rules.vocabulary import URGENT_HANDOFF_REASONS
 
 DEFAULT_PLATFORM = "tmall"
 RECENT_DAYS = 60
@@ -300,15 +301,25 @@ class AfterSalesDesk:
     ) -> Handoff:
         """Record that a person takes over, and by when they answer.
 
-        The answer-by time is the platform's (or shop's) seller-response timer:
-        the same promise the platform holds the shop to. A decision taken under
-        a threat (note ``deescalate``) makes the handoff urgent whatever its reason.
+        The answer-by time is the decision's own deadline when the handoff comes
+        from a decision (one decision, one set of dates: health, safety and threats
+        carry the shop's ``urgent_response``, POLICY.md section 2); without one it
+        is counted from now, by the urgent timer for an urgent reason, else by the
+        seller-response timer the platform holds the shop to. A decision taken
+        under a threat (note ``deescalate``) makes the handoff urgent whatever its
+        reason.
         """
         now = self.clock()
         with session_scope(self.url) as session:
             decision = session.get(DecisionRow, decision_id) if decision_id else None
             rules = self._rules(session, shop_id, platform)
-            answer_by = add_timer(now, rules["seller_response"], timezone_of(rules))
+            threat = decision is not None and "deescalate" in (decision.notes or ())
+            answer_by = promised_answer(
+                rules,
+                now,
+                urgent=threat or reason in URGENT_HANDOFF_REASONS,
+                deadline=decision.deadline if decision is not None else None,
+            )
             row = handoffs.record(
                 session,
                 conversation_id=conversation_id,
@@ -317,7 +328,7 @@ class AfterSalesDesk:
                 channel=channel,
                 now=now,
                 answer_by=answer_by,
-                urgent=decision is not None and "deescalate" in (decision.notes or ()),
+                urgent=threat,
             )
             return Handoff(row.id, row.reason, row.priority, answer_by)
 
@@ -361,6 +372,24 @@ def _same(row: DecisionRow, request: AfterSalesRequest, order_id: Optional[str],
         and dataclasses.replace(_stored_decision(row), deadline=None)
         == dataclasses.replace(decision, deadline=None)
     )
+
+
+def promised_answer(
+    rules: RuleSet, now: dt.datetime, *, urgent: bool, deadline: Optional[dt.datetime]
+) -> dt.datetime:
+    """When a person answers a handed-off buyer.
+
+    Args:
+        rules: the shop's rule set.
+        now: the time of the handoff.
+        urgent: a health, safety or threat handoff (``urgent_response``, never the
+            24-48 h seller timer).
+        deadline: the deadline of the decision behind the handoff, if any: it was
+            computed once and is quoted the same way afterwards.
+    """
+    if deadline is not None:
+        return deadline
+    return add_timer(now, rules["urgent_response" if urgent else "seller_response"], timezone_of(rules))
 
 
 def timezone_of(rules: RuleSet) -> ZoneInfo:

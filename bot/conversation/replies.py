@@ -1,22 +1,36 @@
 """Which ``domain.yml`` response answers a decision, and the facts that fill it in.
 
-The wording lives in ``domain.yml`` (one response per outcome, so a shop can
-reword without touching code); this module only picks the response and computes
-its parameters: dates in the platform's time zone, who pays the return postage,
-where to send the parcel, the rule cited in plain words, the customs window.
+All wording lives in ``domain.yml``: one response per outcome and remedy (return
+and refund, exchange, reship, repair, compensation, intercept, …), and the parts
+those responses are assembled from (``utter_part_*``: who pays the return parcel,
+the customs conditions, the quality route after a decline, …), so a shop can
+reword without touching code. This module only picks the response and computes
+its parameters from the decision: dates in the platform's time zone, durations
+from rule rows, the rules cited in plain words.
+
+POLICY.md section 4 is built in: a part is chosen from what the decision holds
+(the return leg, the approved remedy, the customs dates), never promised beyond
+it. A platform outside PRC law (Lazada) reads the variant of a response named
+``<response>_<platform>`` where ``domain.yml`` has one: its own policy's wording,
+never PRC law, 七天无理由 or 运费险.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
+import functools
 from typing import Dict, List, Optional, Sequence
 
-from bot.conversation.desk import Handoff, OrderView, Outcome, timezone_of
-from bot.rules.decide import window_end
-from bot.rules.model import Decision, RuleSet
+import yaml
 
+from bot.conversation.desk import Handoff, OrderView, Outcome, timezone_of
+from bot.rules.decide import effective_condition, window_end
+from bot.rules.model import Decision, RuleSet
+from bot.rules.sources import quotes
+from bot.settings import PROJECT_ROOT
+
+DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 PLATFORM_NAMES = {
     "tmall_global": "天猫国际",
     "tmall": "天猫",
@@ -32,22 +46,28 @@ STATUS_WORDS = {
     "completed": "交易成功",
     "closed": "已关闭",
 }
-CONDITION_WORDS = {
-    "used": "商品已经使用过",
-    "tags_removed": "吊牌已经剪掉",
-    "seal_broken": "一次性密封包装已经拆开",
-    "activated": "商品已经激活",
-}
-REMEDY_WORDS = {
-    "return": "退货退款",
-    "exchange": "换货",
-    "refund": "退款",
-    "quality_complaint": "退货退款、换货或补发（您选一种就好）",
-}
 # Rules that are bookkeeping, not reasons: never quoted to the buyer.
-UNCITED_KEYS = ("timezone", "seller_response", "unshipped_refund_response", "return_confirm")
+UNCITED_KEYS = (
+    "timezone",
+    "seller_response",
+    "unshipped_refund_response",
+    "return_confirm",
+    "urgent_response",
+)
 MAX_CITATIONS = 2
-CITATION = re.compile(r"《[^》]{2,40}》(?:第[一二三四五六七八九十百零0-9、]+条)?")
+SHOP_PROMISE = "本店承诺"
+# Nothing the decision applied names a public document: the shop's own rules.
+OWN_RULES = "本店售后规范"
+PART_PREFIX = "utter_part_"
+# The approval response of each approved quality remedy (``remedy_*`` notes).
+QUALITY_APPROVALS = {
+    "remedy_return_refund": "utter_approve_quality",
+    "remedy_exchange": "utter_approve_quality_exchange",
+    "remedy_reship": "utter_approve_quality_reship",
+    "remedy_repair": "utter_approve_quality_repair",
+    "offer_return_exchange_reship": "utter_approve_quality_choice",
+}
+PLATFORM_PICKUP = "platform_reverse_logistics"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +76,31 @@ class Reply:
 
     response: str
     params: Dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+# Wording from domain.yml ---------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def response_texts() -> Dict[str, str]:
+    """The first text of every ``domain.yml`` response, read once."""
+    domain = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
+    return {
+        name: variations[0]["text"]
+        for name, variations in domain["responses"].items()
+        if variations and variations[0].get("text")
+    }
+
+
+def part(name: str, **params: object) -> str:
+    """A reply part (``utter_part_<name>``) with its placeholders filled in."""
+    return response_texts()[PART_PREFIX + name].format(**params)
+
+
+def for_platform(response: str, rules: RuleSet) -> str:
+    """The platform's own variant of a response (``<response>_lazada``), if it has one."""
+    variant = f"{response}_{rules.platform}"
+    return variant if variant in response_texts() else response
 
 
 # Formatting ------------------------------------------------------------------
@@ -75,35 +120,31 @@ def number(value: object) -> str:
 
 
 def duration(rules: RuleSet, key: str) -> str:
-    """A timer rule in words: ``48小时`` or ``2个工作日``."""
+    """A timer rule in words: ``48小时`` or ``2个工作日`` (``utter_part_hours`` …)."""
     rule = rules[key]
-    unit = "个工作日" if rule.unit == "working_days" else "小时"
-    return f"{number(rule.value)}{unit}"
+    return part(str(rule.unit), n=number(rule.value))
 
 
 def citation(rules: RuleSet, rule_ids: Sequence[str]) -> str:
     """The rules a decision rests on, in plain words (``《消费者权益保护法》第二十五条``).
 
-    Law rows quote the act and article from their note; a platform row is
-    "<平台>规则"; a shop promise is "本店承诺". At most two, in the order the
-    decision applied them (the law first, then the platform or shop rule).
+    A rule row is quoted by the 《document》 and article its note opens with (the
+    loader only accepts a note quoting the row's own sources, and the rule set
+    holds only rows valid for its platform); a shop promise is "本店承诺"; rows of
+    the shop's procedure or with no public document are not quoted. At most two,
+    in the order the decision applied them.
     """
     by_id = {rule.rule_id: rule for rule in rules.rules.values()}
     found: List[str] = []
     for rule_id in rule_ids:
         rule = by_id.get(rule_id)
-        if rule is None or rule.key in UNCITED_KEYS or not rule.note:
+        if rule is None or rule.key in UNCITED_KEYS:
             continue
-        if rule.note.startswith("本店承诺"):
-            names = ["本店承诺"]
-        else:
-            names = CITATION.findall(rule.note)[:1]
-            if not names and "：" in rule.note:
-                names = [rule.note.split("：", 1)[0] + "规则"]
+        names = [SHOP_PROMISE] if rule.scope == "shop" else list(quotes(rule.note)[:1])
         for name in names:
             if name not in found:
                 found.append(name)
-    return "、".join(found[:MAX_CITATIONS]) or "平台售后规则"
+    return "、".join(found[:MAX_CITATIONS]) or OWN_RULES
 
 
 def order_title(view: OrderView) -> str:
@@ -112,53 +153,59 @@ def order_title(view: OrderView) -> str:
     return f"{view.order.order_id}（{item}，{STATUS_WORDS.get(view.order.status, '')}）"
 
 
-# Pieces of a reply -------------------------------------------------------------
+# Parts of a reply -------------------------------------------------------------
+
+
+def _route(rules: RuleSet) -> str:
+    return str(rules["return_address"].value)
 
 
 def return_address(view: Optional[OrderView], rules: RuleSet) -> str:
     """Where the parcel goes: the shop's address, else the platform's default route."""
-    if view is not None and view.return_address:
+    if view is not None and view.return_address and _route(rules) != PLATFORM_PICKUP:
         return view.return_address
-    route = str(rules["return_address"].value)
-    if route == "platform_reverse_logistics":
-        return "在订单页提交退货后由平台安排上门取件（Lazada 逆向物流），不用自己找快递"
-    if route == "domestic_return_hub":
-        return "我们在境内的退货仓（具体地址在订单页的退货申请里显示，不需要寄往境外）"
-    return "订单页退货申请里显示的店铺退货地址"
+    return part(f"address_{_route(rules)}")
 
 
 def payer_sentence(decision: Decision) -> str:
-    """Who pays the return leg, in one sentence."""
-    sentences = {
-        "insurance": "这单买了运费险，寄回运费由运费险赔付，退货完成后会自动理赔到您的账户。",
-        "buyer": "寄回的运费需要您先承担。",
-        "seller": "来回运费都由我们承担，您先垫付的运费我们会补给您。",
-    }
-    text = sentences.get(decision.shipping_payer, "")
-    if "buyer_pays_outbound" in decision.notes:
-        text += "另外这单不是包邮，原来的发货运费不在退款范围内。"
+    """Who pays the return leg of a no-reason return, in the decision's own terms."""
     if "buyer_pays_both_legs" in decision.notes:
-        text = "无理由换货的来回运费需要您承担。"
+        return part("payer_buyer_both_legs")
+    text = part(f"payer_{decision.shipping_payer}")
+    if "buyer_pays_outbound" in decision.notes:
+        text += part("outbound_not_refunded")
     return text
 
 
+def shipping_sentence(outcome: Outcome) -> str:
+    """How the item goes back and who pays, for approvals that send something back."""
+    if _route(outcome.rules) == PLATFORM_PICKUP:
+        return part("apply_for_pickup")
+    address = return_address(outcome.order, outcome.rules)
+    return payer_sentence(outcome.decision) + part("send_back", address=address)
+
+
 def customs_sentence(outcome: Outcome) -> str:
-    """The 30/45-day customs window of bonded and direct-mail returns, or ''."""
+    """The customs conditions for the cross-border tax (never a return window), or ''.
+
+    Before the apply-by date the conditions are stated with their dates; once it
+    has passed, no promise about the tax is made (POLICY.md section 2).
+    """
     if "customs_tax_window" not in outcome.decision.notes or outcome.order is None:
         return ""
-    window = outcome.rules["customs_tax_window"].value or {}
-    apply_days, arrive_days = window.get("apply_days", 30), window.get("arrive_days", 45)
+    window = outcome.rules["customs_tax_window"].value
+    apply_days, arrive_days = window["apply_days"], window["arrive_days"]
     released = outcome.order.order.customs_released_at
     if released is None:
-        return (
-            f"这单是跨境商品：请在清关放行后{apply_days}天内申请、{arrive_days}天内把商品寄回，"
-            "这样已缴的跨境税款不会收取，会随退款一起退回。"
-        )
-    apply_by = when(released + dt.timedelta(days=apply_days), outcome.rules)
-    arrive_by = when(released + dt.timedelta(days=arrive_days), outcome.rules)
-    return (
-        f"这单是跨境商品：请在{apply_by}前申请、{arrive_by}前把商品寄回，"
-        "这样已缴的跨境税款不会收取，会随退款一起退回。"
+        return part("customs_days", apply_days=apply_days, arrive_days=arrive_days)
+    apply_by = released + dt.timedelta(days=apply_days)
+    if outcome.now >= apply_by:
+        return part("customs_passed", apply_days=apply_days)
+    arrive_by = released + dt.timedelta(days=arrive_days)
+    return part(
+        "customs_dates",
+        apply_by=when(apply_by, outcome.rules),
+        arrive_by=when(arrive_by, outcome.rules),
     )
 
 
@@ -166,17 +213,18 @@ def quality_route(outcome: Outcome) -> str:
     """After a decline: until when the quality route stays open, in one sentence."""
     view = outcome.order
     if view is None:
-        return "如果商品有质量问题，告诉我们，我们按质量问题为您处理。"
+        return part("quality_open")
     end = window_end(outcome.rules["quality_window"], view.order, timezone_of(outcome.rules))
-    if end is not None and outcome.now >= end:
-        return "如果商品有质量问题，可以转人工客服为您核实维修或更换。"
-    until = f"在{when(end, outcome.rules)}前" if end else ""
-    return f"如果商品有质量问题，{until}都可以按质量问题申请售后，来回运费由我们承担。"
+    if end is None:
+        return part("quality_open")
+    if outcome.now >= end:
+        return part("quality_closed")
+    return part("quality_until", quality_end=when(end, outcome.rules))
 
 
 def confirm_sentence(outcome: Outcome) -> str:
     """How soon the refund follows the returned parcel (the platform timer)."""
-    return f"我们签收退货后会在{duration(outcome.rules, 'return_confirm')}内确认并为您退款。"
+    return part("refund_after_return", duration=duration(outcome.rules, "return_confirm"))
 
 
 # Replies ------------------------------------------------------------------------
@@ -196,7 +244,7 @@ def decision_replies(outcome: Outcome) -> List[Reply]:
         replies.append(Reply("utter_deescalate_calm"))
     main = _main_reply(outcome)
     if main is not None:
-        replies.append(main)
+        replies.append(Reply(for_platform(main.response, outcome.rules), main.params))
     return replies
 
 
@@ -212,15 +260,27 @@ def _main_reply(outcome: Outcome) -> Optional[Reply]:
     if decision.verdict == "approve":
         return _approval(outcome, base)
     if decision.verdict == "decline":
-        params = {**base, "quality_route": quality_route(outcome)}
-        if decision.decline_reason == "window_expired" and view is not None:
-            end = window_end(outcome.rules["no_reason_window"], view.order, timezone_of(outcome.rules))
-            params["window_end"] = when(end, outcome.rules)
-        if decision.decline_reason == "not_intact" and view is not None:
-            params["condition"] = CONDITION_WORDS.get(view.order.condition, "商品已不完好")
-        if view is not None:
-            params["category"] = view.order.category or "这类商品"
-        return Reply(f"utter_decline_{decision.decline_reason}", params)
+        return _decline(outcome, base)
+    return _handoff(outcome, base)
+
+
+def _decline(outcome: Outcome, base: Dict[str, str]) -> Reply:
+    decision, view = outcome.decision, outcome.order
+    params = {**base, "quality_route": quality_route(outcome)}
+    if view is not None:
+        params["category"] = view.order.category or part("this_category")
+    if decision.decline_reason == "window_expired" and view is not None:
+        end = window_end(outcome.rules["no_reason_window"], view.order, timezone_of(outcome.rules))
+        params["window_end"] = when(end, outcome.rules)
+    if decision.decline_reason == "not_intact" and view is not None:
+        condition = effective_condition(view.order, outcome.request.stated_condition)
+        said = "stated" if "buyer_stated_condition" in decision.notes else "recorded"
+        params["condition_said"] = part(f"condition_{said}", condition=part(f"condition_{condition}"))
+    return Reply(f"utter_decline_{decision.decline_reason}", params)
+
+
+def _handoff(outcome: Outcome, base: Dict[str, str]) -> Reply:
+    decision, view = outcome.decision, outcome.order
     reason = decision.handoff_reason
     if reason == "buyer_asked":
         note = "change_before_shipping" if "change_before_shipping" in decision.notes else "wait_for_delivery"
@@ -229,10 +289,10 @@ def _main_reply(outcome: Outcome) -> Optional[Reply]:
         end = window_end(outcome.rules["quality_window"], view.order, timezone_of(outcome.rules))
         return Reply("utter_handoff_beyond_quality_window", {**base, "quality_end": when(end, outcome.rules)})
     if reason == "missing_facts":
-        missing = "签收时间" if "signing_time_unknown" in decision.notes else "商品页面是否带「七天无理由退货」标识"
-        return Reply("utter_handoff_missing_facts", {**base, "missing": missing})
-    if reason == "excluded_item":
-        category = view.order.category if view is not None and view.order.category else "定制或生鲜类商品"
+        missing = "signing" if "signing_time_unknown" in decision.notes else "label"
+        return Reply(f"utter_handoff_missing_{missing}", base)
+    if reason == "excluded_item" and view is not None:
+        category = view.order.category or part("this_category")
         return Reply("utter_handoff_excluded_item", {**base, "category": category})
     return Reply(f"utter_handoff_{reason}", base)
 
@@ -245,22 +305,30 @@ def _approval(outcome: Outcome, base: Dict[str, str]) -> Reply:
     if "cancel_and_refund" in notes:
         return Reply("utter_approve_cancel_refund", base)
     if "intercept_or_refuse" in notes:
-        return Reply("utter_approve_intercept", base)
+        outbound = part("outbound_not_refunded") if "buyer_pays_outbound" in notes else ""
+        return Reply("utter_approve_intercept", {**base, "outbound": outbound})
     if "refund_keep_item" in notes:
-        amount = request.requested_amount or 0
-        return Reply("utter_approve_refund_keep", {**base, "amount": f"{amount:g}"})
+        return Reply("utter_approve_refund_keep", {**base, "amount": number(request.requested_amount)})
+    quality = next((QUALITY_APPROVALS[n] for n in notes if n in QUALITY_APPROVALS), None)
+    if decision.shipping_payer == "seller" or "remedy_reship" in notes:
+        reason = outcome.request.reason if outcome.request.reason != "no_reason" else "quality"
+        params = {
+            **base,
+            "problem": part(f"problem_{reason}"),
+            "shipping": shipping_sentence(outcome),
+            "confirm": confirm_sentence(outcome),
+            "customs": customs_sentence(outcome),
+        }
+        return Reply(quality or "utter_approve_quality", params)
+    if "remedy_exchange" in notes:
+        return Reply("utter_approve_exchange", {**base, "shipping": shipping_sentence(outcome)})
     params = {
         **base,
         "return_address": return_address(view, outcome.rules),
         "payer": payer_sentence(decision),
         "confirm": confirm_sentence(outcome),
         "customs": customs_sentence(outcome),
-        "remedy": REMEDY_WORDS[request.request],
     }
-    if decision.shipping_payer == "seller":
-        return Reply("utter_approve_quality", params)
-    if request.request == "exchange":
-        return Reply("utter_approve_exchange", params)
     if view is not None:
         end = window_end(outcome.rules["no_reason_window"], view.order, timezone_of(outcome.rules))
         params["window_end"] = when(end, outcome.rules)
@@ -268,13 +336,12 @@ def _approval(outcome: Outcome, base: Dict[str, str]) -> Reply:
 
 
 def evidence_request(reason: Optional[str], rules: RuleSet) -> Reply:
-    """Ask for photos (and an unboxing video for missing parts or transit damage)."""
+    """Ask for photos or a video (an unboxing video for missing parts or transit damage)."""
     video = reason in ("missing_parts", "damaged_in_transit")
-    proof = "能看清问题的照片和开箱视频" if video else "几张能看清问题的照片"
-    law = rules.get("law_quality_evidence")
+    rule = rules.get("quality_evidence")
     return Reply(
-        "utter_ask_evidence",
-        {"proof": proof, "citation": citation(rules, [law.rule_id] if law else [])},
+        for_platform("utter_ask_evidence_video" if video else "utter_ask_evidence", rules),
+        {"citation": citation(rules, [rule.rule_id] if rule else [])},
     )
 
 
@@ -287,40 +354,30 @@ def handoff_reply(handoff: Handoff, rules: RuleSet) -> Reply:
 def policy_reply(rules: RuleSet, shop_name: Optional[str]) -> Reply:
     """The shop's after-sales rules in a few lines, from the rule set itself."""
     window = rules["no_reason_window"]
-    start = "签收后" if window.counted_from == "delivery_time" else "签收次日零点起"
-    label = (
-        "，以商品页面的「七天无理由退货」标识为准"
-        if rules["seven_day_label_required"].value
-        else ""
-    )
     quality = rules["quality_window"]
-    quality_start = {
-        "completed_else_signed": "确认收货（交易成功）后",
-        "day_after_signing": "签收次日起",
-        "delivery_time": "签收后",
-    }.get(quality.counted_from, "签收后")
     customs = rules.get("customs_tax_window")
     customs_text = ""
-    if customs is not None and customs.value:
-        customs_text = (
-            f"跨境商品请在清关放行后{customs.value.get('apply_days', 30)}天内申请退货，"
-            "按时寄回的，已缴税款不收取。"
-        )
-    ids = [window.rule_id, quality.rule_id]
-    if rules.get("law_no_reason_return"):
-        ids.insert(0, rules["law_no_reason_return"].rule_id)
+    if customs is not None:
+        customs_text = part("customs_policy", **customs.value)
+    label = part("label_required") if rules["seven_day_label_required"].value else ""
+    ids = [rules["no_reason_return"].rule_id, window.rule_id, quality.rule_id]
     return Reply(
-        "utter_policy_answer",
+        for_platform("utter_policy_answer", rules),
         {
-            "shop": shop_name or f"{PLATFORM_NAMES.get(rules.platform, '')}店铺",
-            "window": f"{start}{number(window.value)}天内",
+            "shop": shop_name or part("platform_shop", platform=PLATFORM_NAMES[rules.platform]),
+            "window": _within(window.counted_from, window.value),
             "label": label,
-            "quality": f"{quality_start}{number(quality.value)}天内",
+            "quality": _within(quality.counted_from, quality.value),
             "timer": duration(rules, "seller_response"),
             "customs": customs_text,
             "citation": citation(rules, ids),
         },
     )
+
+
+def _within(counted_from: Optional[str], days: object) -> str:
+    """``签收次日零点起7天内``: a window's start and length in words."""
+    return part("within_days", start=part(f"start_{counted_from}"), n=number(days))
 
 
 def logistics_reply(view: OrderView, rules: RuleSet) -> Reply:

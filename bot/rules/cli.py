@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from bot.rules import db, loader, repository, vocabulary
 from bot.rules.contract import decide_lines
-from bot.rules.keys import LAW_SCOPE
+from bot.rules.keys import LAW_SCOPE, PROCEDURE_SCOPE
 from bot.rules.lexicon import load_lexicon
 from bot.rules.schema import RuleRow
 from bot.rules.validation import RuleFileError
@@ -137,11 +137,11 @@ def cmd_rules_validate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_rules_export(args: argparse.Namespace, out: TextIO) -> int:
-    """The rule rows in the database grouped by scope (law, then the platforms)."""
+    """The rule rows in the database grouped by scope (law, procedure, then the platforms)."""
     with db.session_scope(args.url) as session:
         rows = session.execute(select(RuleRow).order_by(RuleRow.rule_id)).scalars().all()
         grouped: Dict[str, List[Dict[str, Any]]] = {}
-        scopes = (LAW_SCOPE, *vocabulary.PLATFORMS)
+        scopes = (LAW_SCOPE, PROCEDURE_SCOPE, *vocabulary.PLATFORMS)
         rows = sorted(rows, key=lambda r: scopes.index(r.scope) if r.scope in scopes else 99)
         for row in rows:
             grouped.setdefault(row.scope, []).append(

@@ -1,8 +1,9 @@
 """``decide``: POLICY.md section 3, in order, as a pure function.
 
-No I/O, no clock, no globals: the request, the order, the rule set (legal floor
-+ platform defaults + the shop's better promises) and ``now`` go in; a
-``Decision`` naming every rule row it applied comes out. The first matching step
+No I/O, no clock, no globals: the request, the order, the rule set (the floor:
+PRC law, or Lazada's own policy outside it; the procedure; platform defaults;
+the shop's better promises) and ``now`` go in; a ``Decision`` naming every rule
+row it applied comes out. The first matching step
 wins, exactly as the policy lists them, so a reader can hold the code against
 the specification line by line.
 """
@@ -14,7 +15,7 @@ from typing import List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 from bot.rules.model import AfterSalesRequest, Decision, Order, Rule, RuleSet
-from bot.rules.vocabulary import INTACT_CONDITIONS, QUALITY_REASONS
+from bot.rules.vocabulary import INTACT_CONDITIONS, QUALITY_REASONS, URGENT_HANDOFF_REASONS
 
 SIGNED_STATUSES = ("signed", "completed")
 UNBOXING_VIDEO_REASONS = ("missing_parts", "damaged_in_transit")
@@ -22,6 +23,18 @@ UNBOXING_VIDEO_REASONS = ("missing_parts", "damaged_in_transit")
 # `quality_complaint` without one is offered the choice.
 NAMED_REMEDIES = ("return_refund", "exchange", "reship", "repair")
 REMEDY_OF_REQUEST = {"return": "return_refund", "exchange": "exchange"}
+# Money back while the buyer keeps the item (step 7's partial refund).
+KEEP_ITEM_REMEDIES = ("refund_only", "compensation")
+# After signing, the remedy a buyer named says what is asked: 换货 is an exchange
+# whatever the intent was, 只退款 a refund without return (steps 8 and 9).
+REQUEST_OF_REMEDY = {
+    "return_refund": "return",
+    "exchange": "exchange",
+    "refund_only": "refund",
+    "compensation": "refund",
+}
+# Where the item goes back to the seller, the customs note applies to it.
+RETURNING_REMEDIES = ("return_refund", None)
 
 
 class _Trace:
@@ -37,6 +50,10 @@ class _Trace:
         if rule.rule_id not in self.rule_ids:
             self.rule_ids.append(rule.rule_id)
         return rule
+
+    def cite_law(self, key: str) -> Optional[Rule]:
+        """Cite a PRC-law-only rule where the rule set is under PRC law (not on Lazada)."""
+        return self.cite(key) if key in self.rules.rules else None
 
     def note(self, *notes: str) -> None:
         self.notes.extend(n for n in notes if n not in self.notes)
@@ -126,11 +143,14 @@ def decide(
     now = _local(now, zone)
     verdict, payer, decline, handoff, timer_key = _procedure(request, order, now, zone, trace)
     if request.escalation and verdict != "approve":
-        # A threat never changes the verdict; it brings a person in, with priority.
-        trace.cite("proc_escalation_threat")
+        # A threat never changes the verdict; it brings a person in, with priority,
+        # and the buyer hears from them within the urgent time (POLICY §2).
+        trace.cite("escalation_threat")
         trace.note("deescalate")
         handoff = handoff or "escalation_threat"
-        timer_key = timer_key or "seller_response"
+        timer_key = "urgent_response"
+    elif handoff in URGENT_HANDOFF_REASONS:
+        timer_key = "urgent_response"
     deadline = None
     if timer_key is not None:
         deadline = add_timer(now, trace.cite(timer_key), zone)
@@ -155,124 +175,152 @@ def _procedure(
     zone: ZoneInfo,
     trace: _Trace,
 ) -> Outcome:
-    """Steps 1-9; returns (verdict, payer, decline, handoff, seller timer key)."""
+    """Steps 1-9; returns (verdict, payer, decline, handoff, seller timer key).
+
+    A handoff's timer key may be None: ``decide`` gives urgent handoffs the
+    ``urgent_response`` timer, and an unknown order has no timer at all.
+    """
     reason = request.reason
     if request.request == "quality_complaint" and reason == "no_reason":
         reason = "quality"  # a reported defect is a quality matter whatever was guessed
     # 1. Unknown order.
     if order is None:
-        trace.cite("proc_unknown_order")
+        trace.cite("unknown_order")
         return "handoff", "none", None, "unknown_order", None
     # 2. Already refunded or closed.
     if order.status == "closed":
-        trace.cite("proc_closed_order")
+        trace.cite("closed_order")
         return "decline", "none", "already_refunded", None, None
     if order.status == "unpaid":
-        trace.cite("law_refund_before_delivery")
+        trace.cite("refund_before_delivery")
         trace.note("cancel_unpaid")
         return "approve", "none", None, None, None
-    # 3. Counterfeit claims: never concede or deny authenticity.
+    # 3. Counterfeit claims: never concede or deny authenticity; the seller's
+    # documents go to the platform, never to the buyer as proof.
     if reason == "counterfeit_suspected":
-        trace.cite("law_counterfeit_evidence")
-        trace.note("seller_documents")
+        trace.cite("counterfeit_evidence")
+        trace.note("documents_to_platform")
         return "handoff", "none", None, "counterfeit_claim", "seller_response"
-    # 4. Health and safety.
+    # 4. Health and safety (answered within the urgent time, see ``decide``).
     if reason == "health_safety":
-        trace.cite("law_health_safety")
+        trace.cite("health_safety")
         trace.note("priority_high")
-        return "handoff", "none", None, "health_safety", "seller_response"
+        return "handoff", "none", None, "health_safety", None
     # 5. Nothing shipped yet: cancel and refund.
     if order.status == "paid_unshipped":
         if request.request in ("refund", "return"):
-            trace.cite("law_refund_before_delivery")
+            trace.cite("refund_before_delivery")
             trace.note("cancel_and_refund")
             return "approve", "none", None, None, "unshipped_refund_response"
         trace.note("change_before_shipping")
         return "handoff", "none", None, "buyer_asked", "seller_response"
-    # 6. On its way: intercept or refuse delivery. Not received after signing: check.
+    # 6. On its way: intercept or refuse delivery; nothing is posted back by the
+    # buyer. Custom-made and perishable items: a person checks with the courier.
     if order.status == "shipped":
         if request.request in ("refund", "return") and order.category_class == "statutory_excluded":
-            trace.cite("law_statutory_exclusions")
+            trace.cite("statutory_exclusions")
             trace.note("excluded_item_shipped")
             return "handoff", "none", None, "excluded_item", "seller_response"
         if request.request in ("refund", "return"):
-            trace.cite("law_refund_before_delivery")
-            trace.cite("law_transit_risk")
+            trace.cite("refund_before_delivery")
+            trace.cite("transit_risk")
             trace.note("intercept_or_refuse")
+            if not order.free_shipping:
+                trace.note("buyer_pays_outbound")
             return "approve", "none", None, None, "seller_response"
         if reason not in QUALITY_REASONS:
             trace.note("wait_for_delivery")
             return "handoff", "none", None, "buyer_asked", "seller_response"
     if reason == "not_received":
-        trace.cite("law_transit_risk")
+        trace.cite("transit_risk")
         trace.note("check_with_carrier")
         return "handoff", "none", None, "delivery_dispute", "seller_response"
     # 7. Quality reasons.
     if reason in QUALITY_REASONS:
-        return _quality(request, order, now, zone, trace)
+        return _quality(request, reason, order, now, zone, trace)
     # 8. No-reason return or exchange after signing.
-    if request.request in ("return", "exchange"):
-        return _no_reason(request, order, now, zone, trace)
+    asked = REQUEST_OF_REMEDY.get(request.remedy or "", request.request)
+    if asked in ("return", "exchange"):
+        return _no_reason(request, asked, order, now, zone, trace)
     # 9. No-reason refund without sending the item back.
-    trace.cite("proc_needs_return")
+    trace.cite("no_reason_return")
+    trace.cite("needs_return")
     trace.note("offer_return_path")
     return "decline", "none", "needs_return", None, "seller_response"
 
 
 def _quality(
-    request: AfterSalesRequest, order: Order, now: datetime, zone: ZoneInfo, trace: _Trace
+    request: AfterSalesRequest,
+    reason: str,
+    order: Order,
+    now: datetime,
+    zone: ZoneInfo,
+    trace: _Trace,
 ) -> Outcome:
-    trace.cite("law_quality_return")
+    trace.cite("quality_return")
     window = trace.cite("quality_window")
     if not _inside(window_end(window, order, zone), now):
         trace.note("offer_repair_or_replacement")
         return "handoff", "none", None, "beyond_quality_window", "seller_response"
     if not request.evidence:
-        trace.cite("law_quality_evidence")
+        trace.cite("quality_evidence")
         trace.note("photos_and_waybill")
-        if request.reason in UNBOXING_VIDEO_REASONS:
+        if reason in UNBOXING_VIDEO_REASONS:
             trace.note("unboxing_video")
         return "need_evidence", "none", None, None, "seller_response"
-    if request.request == "refund" and order.status in SIGNED_STATUSES:
-        # Money back while the buyer keeps the item: a compensation amount the shop
-        # allows, never the whole order; anything else is for a person.
-        cap = trace.rules.get("goodwill_refund_cap")
-        amount = request.requested_amount
-        if (
-            cap is not None
-            and amount is not None
-            and 0 < amount <= float(cap.value)
-            and (order.amount is None or amount < order.amount)
-        ):
-            trace.cite("goodwill_refund_cap")
-            trace.note("refund_keep_item")
-            return "approve", "none", None, None, "seller_response"
-        trace.cite("proc_partial_refund")
-        return "handoff", "none", None, "partial_refund", "seller_response"
     remedy = request.remedy if request.remedy in NAMED_REMEDIES else None
+    keeps_item = request.remedy in KEEP_ITEM_REMEDIES or (
+        remedy is None and request.request == "refund"
+    )
+    if keeps_item and order.status in SIGNED_STATUSES:
+        return _keep_item(request, order, trace)
     remedy = remedy or REMEDY_OF_REQUEST.get(request.request)
-    if remedy is None and request.reason == "missing_parts":
+    if remedy is None and reason == "missing_parts":
         remedy = "reship"  # the missing part is sent; nothing goes back
-    if remedy is None:
-        trace.note("offer_return_exchange_reship")
-    else:
-        trace.note(f"remedy_{remedy}")
+    trace.note(f"remedy_{remedy}" if remedy else "offer_return_exchange_reship")
     if remedy == "reship":
         return "approve", "none", None, None, "seller_response"
-    _customs_note(order, trace)
+    if remedy in RETURNING_REMEDIES:
+        _customs_note(order, trace)
     return "approve", "seller", None, None, "seller_response"
 
 
+def _keep_item(request: AfterSalesRequest, order: Order, trace: _Trace) -> Outcome:
+    """Money back while the buyer keeps the item: at most the shop's goodwill cap.
+
+    The cap is a compensation amount, compared with the amount the buyer asked
+    for and never a refund of the whole order; anything else is for a person.
+    """
+    cap = trace.rules.get("goodwill_refund_cap")
+    amount = request.requested_amount
+    if (
+        cap is not None
+        and amount is not None
+        and 0 < amount <= float(cap.value)
+        and (order.amount is None or amount < order.amount)
+    ):
+        trace.cite("goodwill_refund_cap")
+        trace.note("refund_keep_item")
+        return "approve", "none", None, None, "seller_response"
+    trace.cite("partial_refund")
+    return "handoff", "none", None, "partial_refund", "seller_response"
+
+
 def _no_reason(
-    request: AfterSalesRequest, order: Order, now: datetime, zone: ZoneInfo, trace: _Trace
+    request: AfterSalesRequest,
+    asked: str,
+    order: Order,
+    now: datetime,
+    zone: ZoneInfo,
+    trace: _Trace,
 ) -> Outcome:
-    trace.cite("law_no_reason_return")
+    trace.cite("no_reason_return")
     if order.category_class == "statutory_excluded":
-        trace.cite("law_statutory_exclusions")
+        trace.cite("statutory_exclusions")
         trace.note("offer_quality_route")
         return "decline", "none", "statutory_excluded", None, "seller_response"
     if order.category_class == "confirm_excluded" and order.buyer_confirmed_exclusion:
-        trace.cite("law_confirm_exclusions")
+        trace.cite("confirm_exclusions")
         trace.note("offer_quality_route")
         return "decline", "none", "confirmed_excluded", None, "seller_response"
     if trace.rules["seven_day_label_required"].value:
@@ -280,7 +328,7 @@ def _no_reason(
         if label is None:
             # Nobody checked the item page: a person looks before anyone says "no label".
             trace.cite("seven_day_label_required")
-            trace.cite("proc_missing_facts")
+            trace.cite("missing_facts")
             trace.note("label_unknown")
             return "handoff", "none", None, "missing_facts", "seller_response"
         if not label:
@@ -289,7 +337,7 @@ def _no_reason(
             return "decline", "none", "no_seven_day_label", None, "seller_response"
     window = trace.cite("no_reason_window")
     if order.signed_at is None and order.status in SIGNED_STATUSES:
-        trace.cite("proc_missing_facts")
+        trace.cite("missing_facts")
         trace.note("signing_time_unknown")
         return "handoff", "none", None, "missing_facts", "seller_response"
     if not _inside(window_end(window, order, zone), now):
@@ -297,18 +345,21 @@ def _no_reason(
         return "decline", "none", "window_expired", None, "seller_response"
     condition = effective_condition(order, request.stated_condition)
     if condition not in INTACT_CONDITIONS:
-        trace.cite("law_intact")
+        trace.cite("intact")
         trace.note("offer_quality_route")
         if condition != order.condition:
             trace.note("buyer_stated_condition")
         return "decline", "none", "not_intact", None, "seller_response"
     leg = trace.cite("no_reason_return_leg")
+    if asked == "exchange":
+        trace.note("remedy_exchange")
     if leg.value == "none":
         trace.note("platform_pickup")
-        _customs_note(order, trace)
+        if asked == "return":
+            _customs_note(order, trace)
         return "approve", "none", None, None, "seller_response"
-    trace.cite("law_no_reason_shipping")
-    if request.request == "exchange":
+    trace.cite_law("no_reason_shipping")
+    if asked == "exchange":
         trace.note("buyer_pays_both_legs")
         return "approve", "buyer", None, None, "seller_response"
     if not order.free_shipping:
@@ -333,8 +384,9 @@ def effective_condition(order: Order, stated: Optional[str]) -> str:
 
 
 def _customs_note(order: Order, trace: _Trace) -> None:
-    """Bonded and direct-mail returns must reach customs in time to keep taxes off."""
-    rule = trace.rules.get("customs_tax_window")
-    if order.fulfillment in ("bonded", "direct_mail") and rule is not None and rule.value:
-        trace.cite("customs_tax_window")
+    """Bonded and direct-mail returns: the customs conditions under which no tax is levied.
+
+    A PRC customs rule (law): a rule set outside PRC law has no such row.
+    """
+    if order.fulfillment in ("bonded", "direct_mail") and trace.cite_law("customs_tax_window"):
         trace.note("customs_tax_window")

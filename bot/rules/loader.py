@@ -7,8 +7,11 @@ transaction. Loading twice changes nothing; rows removed from the files are
 removed from the database (rules, categories, shop promises).
 
 Files under ``data_dir`` (usually ``data/``):
-    rules/law.yml         ``law:`` one row per legal/procedural key of keys.RULE_KEYS
-    rules/platforms.yml   ``platforms:`` names; ``defaults:`` one row per platform and key
+    rules/sources.yml     ``sources:`` the source register: title, quotable name, scope
+    rules/law.yml         ``law:`` one row per PRC-law and floor key of keys.RULE_KEYS
+    rules/procedure.yml   ``procedure:`` one row per procedure key (POLICY.md section 3)
+    rules/platforms.yml   ``platforms:`` names and legal floor; ``defaults:`` one row per
+                          platform and key (and per floor key outside PRC law)
     rules/categories.yml  ``categories:`` the category lexicon
     rules/shops.yml       ``shops:`` shops and their own (better) promises
     demo/orders.yml       ``orders:`` demo orders, times relative to now (optional)
@@ -27,11 +30,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.rules import repository, vocabulary
-from bot.rules.keys import LAW_KEYS, LAW_SCOPE, PLATFORM_KEYS, RULE_KEYS
+from bot.rules.keys import (
+    FLOOR_KEYS,
+    LAW_FILE_KEYS,
+    LAW_SCOPE,
+    PLATFORM_KEYS,
+    PLATFORM_SCOPE,
+    PROCEDURE_KEYS,
+    PROCEDURE_SCOPE,
+    RULE_KEYS,
+)
 from bot.rules.lexicon import Lexicon, category_class_for
 from bot.rules.order_rows import parse_order_row
 from bot.rules.rulesets import ruleset_for_shop, rulesets
 from bot.rules.schema import Category, Platform, RuleRow, Shop, ShopPromise
+from bot.rules.sources import SourceRegister, read_sources
 from bot.rules.validation import (
     RuleFileError,
     Where,
@@ -58,6 +71,7 @@ __all__ = [
 ]
 
 LAW_FILE = "rules/law.yml"
+PROCEDURE_FILE = "rules/procedure.yml"
 PLATFORMS_FILE = "rules/platforms.yml"
 CATEGORIES_FILE = "rules/categories.yml"
 SHOPS_FILE = "rules/shops.yml"
@@ -77,8 +91,12 @@ RULE_FIELDS = (
 PROMISE_FIELDS = ("key", "value", "unit", "counted_from", "rule_id", "note")
 SHOP_FIELDS = ("shop_id", "platform", "name", "return_address", "promises")
 CATEGORY_FIELDS = ("name", "category_class", "group")
-# A platform window may not be shorter than the legal floor's ``days`` (law.yml).
-FLOOR_OF = {"no_reason_window": "law_no_reason_return", "quality_window": "law_quality_return"}
+# A PRC platform's window may not be shorter than the legal floor's ``days`` (law.yml).
+FLOOR_OF = {"no_reason_window": "no_reason_return", "quality_window": "quality_return"}
+# platforms.yml `legal_floor`: PRC law (law.yml rows join the rule set), or the
+# platform's own policy rows for the floor keys (Lazada, POLICY.md section 1).
+PRC_LAW, OWN_POLICY = "prc_law", "own_policy"
+LEGAL_FLOORS = (PRC_LAW, OWN_POLICY)
 
 PathLike = Union[str, pathlib.Path]
 
@@ -103,8 +121,10 @@ class RuleBase:
     def summary(self) -> str:
         """One line of counts, for ``rules validate``."""
         law = sum(1 for row in self.rules if row["scope"] == LAW_SCOPE)
+        procedure = sum(1 for row in self.rules if row["scope"] == PROCEDURE_SCOPE)
         return (
-            f"{law} law rows, {len(self.rules) - law} platform rows "
+            f"{law} law rows, {procedure} procedure rows, "
+            f"{len(self.rules) - law - procedure} platform rows "
             f"({len(self.platforms)} platforms), {len(self.categories)} categories, "
             f"{len(self.shops)} shops ({len(self.promises)} promises), "
             f"{len(self.orders)} demo orders"
@@ -183,17 +203,38 @@ def _read_yaml(data_dir: pathlib.Path, name: str, keys: Sequence[str]) -> Tuple[
     return label, content
 
 
-def _rule_row(where: Where, raw: Any, *, scope: str, allowed_keys: Sequence[str]) -> dict:
-    """Validate one law or platform rule row."""
+def _home_file(key: str) -> str:
+    """The file a key's rows belong in (for error messages)."""
+    if key in LAW_FILE_KEYS:
+        return "law.yml" + (" (or platforms.yml outside PRC law)" if key in FLOOR_KEYS else "")
+    return "procedure.yml" if key in PROCEDURE_KEYS else "platforms.yml"
+
+
+def _rule_row(
+    where: Where,
+    raw: Any,
+    *,
+    scope: str,
+    allowed_keys: Sequence[str],
+    sources: SourceRegister,
+) -> dict:
+    """Validate one law, procedure or platform rule row, its sources included."""
     row = require_mapping(where, raw, RULE_FIELDS)
     rule_id = check_rule_id(where, row.get("rule_id"))
     key = row.get("key")
     if key not in RULE_KEYS:
         raise where.error("key", f"unknown key {key!r} (see bot/rules/keys.py)")
     if key not in allowed_keys:
-        other = "law.yml" if key in LAW_KEYS else "platforms.yml"
-        raise where.error("key", f"{key} is not a {scope} key: it belongs in {other}")
+        raise where.error("key", f"{key} is not a {scope} key: it belongs in {_home_file(key)}")
     check_value(where, key, RULE_KEYS[key], row)
+    source_ids = check_sources(where, row.get("source_ids"))
+    problem = sources.out_of_scope(scope, source_ids)
+    if problem is not None:
+        raise where.error("source_ids", f"a {scope} row cites only sources of its scope: {problem}")
+    note = require_text(where, row, "note", optional=scope not in (LAW_SCOPE, PROCEDURE_SCOPE))
+    foreign = sources.foreign_quote(note, source_ids)
+    if foreign is not None:
+        raise where.error("note", f"quotes {foreign}, which is not one of the row's source_ids")
     return {
         "rule_id": rule_id,
         "scope": scope,
@@ -201,45 +242,52 @@ def _rule_row(where: Where, raw: Any, *, scope: str, allowed_keys: Sequence[str]
         "value": row.get("value"),
         "unit": row.get("unit"),
         "counted_from": row.get("counted_from"),
-        "source_ids": list(check_sources(where, row.get("source_ids"))),
+        "source_ids": list(source_ids),
         "certainty": check_certainty(where, row.get("certainty")),
-        "note": require_text(where, row, "note", optional=scope != LAW_SCOPE),
+        "note": note,
     }
 
 
-def _read_law(data_dir: pathlib.Path) -> List[dict]:
-    label, content = _read_yaml(data_dir, LAW_FILE, ("law",))
+def _read_single_scope(
+    data_dir: pathlib.Path, name: str, scope: str, keys: Sequence[str], sources: SourceRegister
+) -> List[dict]:
+    """law.yml or procedure.yml: exactly one row of ``scope`` per key of ``keys``."""
+    label, content = _read_yaml(data_dir, name, (scope,))
     rows, seen = [], {}
-    for index, raw in enumerate(content["law"], start=1):
+    for index, raw in enumerate(content[scope], start=1):
         ident = raw.get("rule_id") if isinstance(raw, dict) else None
         where = Where(label, row_label(index, ident))
-        if isinstance(raw, dict) and raw.get("scope", LAW_SCOPE) != LAW_SCOPE:
-            raise where.error("scope", f"law.yml rows have scope law, got {raw['scope']!r}")
-        row = _rule_row(where, raw, scope=LAW_SCOPE, allowed_keys=LAW_KEYS)
+        if isinstance(raw, dict) and raw.get("scope", scope) != scope:
+            raise where.error("scope", f"{name} rows have scope {scope}, got {raw['scope']!r}")
+        row = _rule_row(where, raw, scope=scope, allowed_keys=keys, sources=sources)
         if row["key"] in seen:
             raise where.error("key", f"{row['key']} is already defined in {seen[row['key']]}")
         seen[row["key"]] = where.row
         rows.append(row)
-    missing = [key for key in LAW_KEYS if key not in seen]
+    missing = [key for key in keys if key not in seen]
     if missing:
-        raise RuleFileError(label, None, "key", f"missing law rows for {', '.join(missing)}")
+        raise RuleFileError(label, None, "key", f"missing {scope} rows for {', '.join(missing)}")
     return rows
 
 
-def _read_platforms(data_dir: pathlib.Path, law: List[dict]) -> Tuple[List[dict], List[dict]]:
+def _read_platforms(
+    data_dir: pathlib.Path, law: List[dict], sources: SourceRegister
+) -> Tuple[List[dict], List[dict]]:
     label, content = _read_yaml(data_dir, PLATFORMS_FILE, ("platforms", "defaults"))
-    platforms = []
+    platforms, floor_of = [], {}
     for index, raw in enumerate(content["platforms"], start=1):
         where = Where(label, "platforms " + row_label(index))
-        row = require_mapping(where, raw, ("platform", "name_zh"))
+        row = require_mapping(where, raw, ("platform", "name_zh", "legal_floor"))
         platform = require_choice(where, "platform", row.get("platform"), vocabulary.PLATFORMS)
-        if any(p["platform_id"] == platform for p in platforms):
+        if platform in floor_of:
             raise where.error("platform", f"{platform} is listed twice")
+        floor_of[platform] = require_choice(
+            where, "legal_floor", row.get("legal_floor"), LEGAL_FLOORS
+        )
         name_zh = require_text(where, row, "name_zh")
         platforms.append({"platform_id": platform, "name_zh": name_zh})
-    listed = {p["platform_id"] for p in platforms}
     for platform in vocabulary.PLATFORMS:
-        if platform not in listed:
+        if platform not in floor_of:
             raise RuleFileError(label, "platforms", "platform", f"{platform} is missing")
     rows, seen = [], {}
     floors = {row["key"]: row["value"] for row in law}
@@ -247,18 +295,28 @@ def _read_platforms(data_dir: pathlib.Path, law: List[dict]) -> Tuple[List[dict]
         ident = raw.get("rule_id") if isinstance(raw, dict) else None
         where = Where(label, "defaults " + row_label(index, ident))
         scope = raw.get("scope") if isinstance(raw, dict) else None
-        if scope == LAW_SCOPE:
-            raise where.error("scope", "law rows belong in law.yml")
+        if scope in (LAW_SCOPE, PROCEDURE_SCOPE):
+            raise where.error("scope", f"{scope} rows belong in {scope}.yml")
         require_choice(where, "scope", scope, vocabulary.PLATFORMS)
-        row = _rule_row(where, raw, scope=scope, allowed_keys=PLATFORM_KEYS)
+        own_floor = floor_of[scope] == OWN_POLICY
+        allowed = PLATFORM_KEYS + (FLOOR_KEYS if own_floor else ())
+        if not own_floor and isinstance(raw, dict) and raw.get("key") in FLOOR_KEYS:
+            raise where.error(
+                "key",
+                f"{scope} is under PRC law (legal_floor: {PRC_LAW}): its {raw['key']} is the "
+                "law.yml row",
+            )
+        row = _rule_row(where, raw, scope=scope, allowed_keys=allowed, sources=sources)
         if (scope, row["key"]) in seen:
             earlier = seen[scope, row["key"]]
             raise where.error("key", f"{scope} {row['key']} is already in {earlier}")
         seen[scope, row["key"]] = where.row
-        _check_floor(where, row, floors)
+        if not own_floor:
+            _check_floor(where, row, floors)
         rows.append(row)
     for platform in vocabulary.PLATFORMS:
-        for key in PLATFORM_KEYS:
+        required = PLATFORM_KEYS + (FLOOR_KEYS if floor_of[platform] == OWN_POLICY else ())
+        for key in required:
             if (platform, key) not in seen:
                 raise RuleFileError(
                     label, f"platform {platform}", key, "required key has no row"
@@ -349,8 +407,8 @@ def _promise(where: Where, raw: Any, shop_id: str, platform_row: Optional[dict])
     if key not in RULE_KEYS:
         raise where.error("key", f"unknown key {key!r} (see bot/rules/keys.py)")
     spec = RULE_KEYS[key]
-    if spec.scope == LAW_SCOPE:
-        raise where.error("key", f"{key} is the legal floor: a shop cannot change it")
+    if spec.scope != PLATFORM_SCOPE:
+        raise where.error("key", f"{key} is the legal floor or procedure: a shop cannot change it")
     if spec.better is None:
         raise where.error("key", f"{key} is not a value a shop may change")
     # A promise that leaves out the unit or start means the platform's.
@@ -430,11 +488,15 @@ def read_rule_base(data_dir: PathLike, *, now: Optional[dt.datetime] = None) -> 
     """
     data_dir = pathlib.Path(data_dir)
     now = now or dt.datetime.now(dt.timezone.utc)
-    law = _read_law(data_dir)
-    platforms, platform_rows = _read_platforms(data_dir, law)
+    sources = read_sources(data_dir)
+    law = _read_single_scope(data_dir, LAW_FILE, LAW_SCOPE, LAW_FILE_KEYS, sources)
+    procedure = _read_single_scope(
+        data_dir, PROCEDURE_FILE, PROCEDURE_SCOPE, PROCEDURE_KEYS, sources
+    )
+    platforms, platform_rows = _read_platforms(data_dir, law, sources)
     categories = _read_categories(data_dir)
     shops, promises = _read_shops(data_dir, platform_rows)
-    rules = law + platform_rows
+    rules = law + procedure + platform_rows
     seen: Dict[str, str] = {}
     for row in rules + promises:
         owner = row.get("scope") or f"shop {row['shop_id']}"

@@ -26,6 +26,8 @@ class Rule:
         source_ids: ids of the sources in ``../shared/reference/after-sales-rules.md``.
         certainty: ``O``, ``O-p``, ``S`` or ``U`` as in that register.
         note: the rule in plain Chinese, quoted when a reply cites it.
+        scope: ``law``, ``procedure``, a platform id, or ``shop`` for a shop's own
+            promise (None when built by hand).
     """
 
     rule_id: str
@@ -36,18 +38,27 @@ class Rule:
     source_ids: Tuple[str, ...] = ()
     certainty: str = "O"
     note: Optional[str] = None
+    scope: Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)
 class RuleSet:
     """Every rule that applies to one platform (and shop): key → rule.
 
-    Built by the loader from the legal floor, the platform's defaults and the
-    shop's own promises (which may only be better for the buyer).
+    Built by the loader from the floor (PRC law, or the platform's own policy
+    outside it), the shop's procedure, the platform's defaults and the shop's own
+    promises (which may only be better for the buyer).
+
+    Attributes:
+        platform: POLICY.md platform.
+        rules: key → rule.
+        under_prc_law: whether PRC law is the floor (False for Lazada: no law row,
+            no PRC wording in its replies).
     """
 
     platform: str
     rules: Mapping[str, Rule]
+    under_prc_law: bool
 
     def __getitem__(self, key: str) -> Rule:
         """The rule for ``key``; a missing key is a loader bug, so it raises."""

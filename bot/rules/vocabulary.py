@@ -53,6 +53,8 @@ HANDOFF_REASONS = (
     "missing_facts",
     "excluded_item",
 )
+# Handoffs a person answers within the shop's `urgent_response` (POLICY.md §2).
+URGENT_HANDOFF_REASONS = ("health_safety", "escalation_threat")
 CONDITIONS = ("unopened", "opened_inspected", "used", "tags_removed", "seal_broken", "activated")
 INTACT_CONDITIONS = ("unopened", "opened_inspected")
 # What the buyer asks to be done (DESIGN.md `remedy` entity, POLICY.md §3 step 7).
