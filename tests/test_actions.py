@@ -19,12 +19,12 @@ from typing import Any, Dict, Iterable, List, Optional
 import pytest
 import yaml
 from rasa_sdk import Tracker
-from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions
 import actions.context
-from actions.aftersales_form import ActionAskOrderId, ValidateAftersalesForm
+from actions.aftersales_form import ActionAskOrderId, ActionAskReason, ActionAskRequestType, ValidateAftersalesForm
 from actions.answers import ActionAnswerLogistics, ActionAnswerPolicy
 from actions.change_of_mind import ActionCancelRequest
 from actions.decision import ActionDecide, request_message
@@ -749,3 +749,95 @@ def test_every_action_module_uses_the_test_desk(desk) -> None:
         module = importlib.import_module(f"actions.{info.name}")
         if hasattr(module, "desk"):
             assert module.desk() is desk, module.__name__
+
+
+# ------------------------------------------------------------------ never ask twice, never lose a fact
+
+
+async def test_a_product_picks_the_order_and_the_bot_says_which() -> None:
+    events, dispatcher = await run(
+        ValidateAftersalesForm(), text="面霜那单想退", intent="request_return",
+        entities={"product": "面霜"}, slots={**LIN, "request_type": "return"}, active_loop="aftersales_form",
+    )
+    assert SlotSet("order_id", LIN_BONDED) in events
+    assert responses(dispatcher) == ["utter_order_picked"]
+    assert message_params(dispatcher) == {"order_id": LIN_BONDED, "item": "面霜"}
+
+
+async def test_a_place_in_the_list_shown_answers_it() -> None:
+    shown = [LIN_UNSHIPPED, LIN_SHIPPED, LIN_BONDED]
+    events, _ = await run(
+        ValidateAftersalesForm(), text="第二个", intent="inform_order",
+        slots={**LIN, "request_type": "refund", "shown_orders": shown, "requested_slot": "order_id"},
+        active_loop="aftersales_form",
+    )
+    assert SlotSet("order_id", LIN_SHIPPED) in events and SlotSet("shown_orders", None) in events
+
+
+async def test_earlier_orders_are_the_next_five_and_no_new_question() -> None:
+    _, first = await run(ActionAskOrderId(), slots=LIN, latest_action_name="aftersales_form")
+    shown = [button["payload"].split('"')[3] for button in first.messages[0]["buttons"][:5]]
+    events, dispatcher = await run(
+        ActionAskOrderId(), text="更早的订单", intent="inform_order",
+        slots={**LIN, "shown_orders": shown, "asked": {"order_id": 1}}, latest_action_name="aftersales_form",
+    )
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_pick_order_more"
+    rest = [button["payload"].split('"')[3] for button in message["buttons"]]
+    assert rest and not set(rest) & set(shown)
+    assert events == [SlotSet("shown_orders", rest)]  # asking for more is not a second question
+
+
+@pytest.mark.parametrize("action, slot, again", [
+    (ActionAskOrderId(), "order_id", "utter_pick_order_buttons"),
+    (ActionAskReason(), "reason", "utter_ask_reason_buttons"),
+    (ActionAskRequestType(), "request_type", "utter_ask_request_type_buttons"),
+])
+async def test_a_question_comes_back_as_buttons_then_goes_to_a_person(action, slot, again) -> None:
+    events, dispatcher = await run(action, slots={**LIN, "asked": {slot: 1}}, latest_action_name="aftersales_form")
+    assert responses(dispatcher) == [again] and dispatcher.messages[0]["buttons"]
+    assert SlotSet("asked", {slot: 2}) in events
+    events, dispatcher = await run(action, slots={**LIN, "asked": {slot: 2}}, latest_action_name="aftersales_form")
+    assert dispatcher.messages == []
+    assert events == [SlotSet("handoff_reason", "low_confidence"), SlotSet("requested_slot", None)]
+    events, _ = await run(ActionDecide(), slots={**LIN, "handoff_reason": "low_confidence"},
+                          latest_action_name="aftersales_form")
+    assert events == [SlotSet("verdict", "handoff"), SlotSet("asked", None)]
+
+
+async def test_after_a_photo_the_request_question_says_it_arrived() -> None:
+    _, dispatcher = await run(ActionAskRequestType(), slots={**CHEN, "evidence": [PHOTO]},
+                              latest_action_name="aftersales_form")
+    assert responses(dispatcher) == ["utter_ask_request_type_evidence"]
+
+
+async def test_a_threat_with_a_reason_but_no_request_word_finds_the_order_and_decides() -> None:
+    events, dispatcher = await run(
+        ActionHandleEscalation(), text="太重了 不想要了 退 不让退我就投诉", intent="threaten_escalation",
+        entities={"reason": "no_reason"}, slots=CHEN,
+    )
+    assert events == [SlotSet("request_type", "return"), FollowupAction("aftersales_form")]
+    assert dispatcher.messages == []  # the decision carries the calm words
+
+
+async def test_how_do_i_return_saying_what_and_why_is_the_request() -> None:
+    events, dispatcher = await run(
+        ActionAnswerPolicy(), text="鞋子挤脚 怎么退", intent="ask_policy", entities={"reason": "no_reason"},
+        slots={**CHEN, "request_type": "return"},
+    )
+    assert events == [FollowupAction("aftersales_form")] and dispatcher.messages == []
+
+
+async def test_a_follow_up_is_answered_from_the_decision_and_a_repeat_logs_nothing(desk) -> None:
+    slots = request_slots(CHEN, "return", CHEN_ORDER, "no_reason")
+    events, _ = await run(ActionDecide(), text="不想要了", intent="request_return", slots=slots,
+                          latest_action_name="aftersales_form")
+    decided = {**slots, "decision_id": 1.0, "verdict": "approve"}
+    events, dispatcher = await run(ActionAnswerLogistics(), text="退款多久到账", intent="ask_logistics",
+                                   slots=decided)
+    assert responses(dispatcher) == ["utter_followup_refund_return"] and events == []
+    events, dispatcher = await run(ActionDecide(), text="上门取件吗", intent="request_return", slots=decided,
+                                   latest_action_name="aftersales_form")
+    assert responses(dispatcher) == ["utter_followup_pickup"]
+    assert events == decision_events("approve", None, 1.0)  # the same decision, not a new one
+    assert len(desk.decisions(SENDER)) == 1

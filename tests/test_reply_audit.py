@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from bot.assist import suggestions
-from bot.conversation import handoffs, replies
+from bot.conversation import followups, handoffs, replies
 from bot.conversation.desk import AfterSalesDesk, Handoff, OrderView, Outcome, promised_answer
 from bot.rules import db
 from bot.rules.decide import decide
@@ -137,6 +137,29 @@ def test_every_decision_reply_on_every_platform_passes_the_audit(desk, auditor, 
     for platform in PLATFORMS:
         assert {verdict for p, verdict, _ in seen if p == platform} == {
             "approve", "need_evidence", "decline", "handoff"}, platform
+
+
+def test_follow_up_answers_from_every_decision_pass_the_audit(desk, auditor, capsys) -> None:
+    """多久到账, 上门取件吗, 运费险怎么赔 … answered from each stored decision (bot.conversation.followups)."""
+    renderings, findings, answered = 0, [], set()
+    for outcome in all_outcomes(desk):
+        request, decision = outcome.request, outcome.decision
+        # A follow-up depends on the decision, the order's shop and the request's remedy and amount.
+        key = (outcome.order.shop_id, outcome.rules.platform, outcome.order.order.order_id, decision,
+               request.request, request.remedy, request.requested_amount)
+        if request.escalation or key in answered:
+            continue
+        answered.add(key)
+        handoff = handoff_for(outcome)
+        texts = [render(replies.Reply(*followups.followup_reply(topic, outcome)))
+                 for topic in (None, *followups.TOPICS)]
+        for text in texts:
+            findings += auditor.findings([text], outcome, handoff.answer_by if handoff else None, follow_up=True)
+        renderings += len(texts)
+    with capsys.disabled():
+        print(f"\nreply audit (follow-up answers): {renderings} renderings, {len(findings)} findings")
+    assert renderings >= MIN_RENDERINGS
+    assert findings == [], "\n".join(findings[:20])
 
 
 def test_policy_logistics_and_suggested_replies_of_every_shop_pass_the_audit(desk, auditor, capsys) -> None:

@@ -108,7 +108,8 @@ def followup_reply(topic: Optional[str], outcome: Outcome) -> Tuple[str, Dict[st
     path = settled_path(outcome)
     params = {
         "order_id": outcome.order.order.order_id if outcome.order else "",
-        "deadline": when(decision.deadline, rules),
+        # "在11月28日 10:00前", or "尽快" when no timer applies (an unpaid order cancelled)
+        "by_when": f"在{when(decision.deadline, rules)}前" if decision.deadline else "尽快",
         "remedy": REMEDY_WORDS.get(path, ""),
         "status": PENDING_WORDS.get(decision.verdict, ""),
     }
@@ -124,9 +125,10 @@ def followup_reply(topic: Optional[str], outcome: Outcome) -> Tuple[str, Dict[st
             return f"utter_followup_refund_{path}", params
         if path == "compensation":
             amount = outcome.request.requested_amount
+            currency = "新元（SGD）" if rules.platform == "lazada" else "元"
             return "utter_followup_refund_compensation", {
-                **params, "amount": f"{amount:g}" if amount else ""}
-        return "utter_followup_no_refund", params
+                **params, "amount": f"{amount:g}{currency}" if amount else "这笔"}
+        return ("utter_followup_repair" if path == "repair" else "utter_followup_no_refund"), params
     if topic == "refuse":
         return ("utter_followup_refuse" if path == "intercept" else "utter_followup_recap"), params
     if topic in ("pickup", "address"):

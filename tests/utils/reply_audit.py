@@ -96,9 +96,17 @@ class ReplyAuditor:
         return {replies.when(moment, rules) for moment in moments if moment is not None}
 
     def findings(
-        self, texts: Iterable[str], outcome: Outcome, answer_by: Optional[dt.datetime] = None
+        self,
+        texts: Iterable[str],
+        outcome: Outcome,
+        answer_by: Optional[dt.datetime] = None,
+        follow_up: bool = False,
     ) -> List[str]:
-        """What is wrong with the buyer's texts for this decision (empty: nothing)."""
+        """What is wrong with the buyer's texts for this decision (empty: nothing).
+
+        ``follow_up``: the texts answer a question about the decision (寄到哪,
+        多久到账), so they need not restate the approved remedy.
+        """
         decision, rules = outcome.decision, outcome.rules
         text = "\n".join(texts)
         found: List[str] = []
@@ -140,7 +148,7 @@ class ReplyAuditor:
             if {"remedy_exchange", "remedy_reship"} & set(decision.notes) and "退款" in text:
                 finding("an exchange or reship approval speaks of a refund")
             for note, words in REMEDY_WORDS.items():
-                if note in decision.notes and not all(word in text for word in words):
+                if not follow_up and note in decision.notes and not all(word in text for word in words):
                     finding(f"the approved remedy ({note}) is not what the reply says")
             if outcome.request.reason not in ("quality", "no_reason") and "质量问题" in text:
                 finding(f"a {outcome.request.reason} approval calls it a quality problem")
