@@ -35,8 +35,13 @@ from actions.context import (
     times_asked,
 )
 from bot.conversation.channel_metadata import evidence_urls
-from bot.conversation.cues import asks_about_another_order, asks_for_more_orders, corrects_order_number
-from bot.conversation.desk import OrderView, timezone_of
+from bot.conversation.cues import (
+    asks_about_another_order,
+    asks_for_more_orders,
+    corrects,
+    corrects_order_number,
+)
+from bot.conversation.desk import HISTORY_DAYS, RECENT_DAYS, OrderView, timezone_of
 from bot.conversation.facts import stated_facts
 from bot.conversation.order_choice import ONLY_ORDER, Choice, choose_order
 from bot.conversation.order_hints import read_hints
@@ -76,9 +81,11 @@ async def recent_choice(tracker: Tracker) -> Tuple[List[OrderView], Choice]:
     who = buyer(tracker)
     if not who["buyer_id"]:
         return [], Choice(None, None, ())
-    recent = await off_loop(desk().recent_orders, who["buyer_id"], who["shop_id"])
-    if not recent:
+    history = await off_loop(desk().recent_orders, who["buyer_id"], who["shop_id"], HISTORY_DAYS)
+    if not history:
         return [], Choice(None, None, ())
+    since = desk().clock() - dt.timedelta(days=RECENT_DAYS)
+    recent = [view for view in history if view.created_at >= since]
     rules = await off_loop(desk().rules_for, who["shop_id"], who["platform"])
     zone = timezone_of(rules)
     message = tracker.latest_message or {}
@@ -91,6 +98,7 @@ async def recent_choice(tracker: Tracker) -> Tuple[List[OrderView], Choice]:
         recent=recent,
         shown=list(tracker.get_slot("shown_orders") or []),
         zone=zone,
+        older=[view for view in history if view.created_at < since],
     )
     return recent, choice
 
@@ -238,9 +246,12 @@ class ValidateAftersalesForm(FormValidationAction):
         if view is not None:
             found: Dict[Text, Any] = {"order_id": view.order.order_id, "order_misses": 0}
             previous = previous_value(tracker, "order_id")
-            if previous and previous != view.order.order_id:
-                # Another item: only what this message says of it holds.
-                message = tracker.latest_message or {}
+            message = tracker.latest_message or {}
+            text = message.get("text") or ""
+            correcting = corrects(text) or corrects_order_number(text)
+            if previous and previous != view.order.order_id and not correcting:
+                # Another item: only what this message says of it holds. ("不是连衣裙 是羽绒服"
+                # corrects the order: what the buyer said was about the right one.)
                 said = stated_facts(message.get("entities") or [])
                 found.update({
                     "reason": said.reason,

@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.context import buyer, desk, off_loop, say
 from bot.conversation.desk import Outcome
-from bot.conversation.followups import followup_reply, followup_topic
+from bot.conversation.followups import followup_reply, followup_topics
 from bot.conversation.replies import Reply, decision_replies
 from bot.conversation.turn import REQUEST_INTENTS
 
@@ -55,11 +55,16 @@ def answer_from_decision(dispatcher: CollectingDispatcher, tracker: Tracker, out
     While photos are awaited and nothing was asked, the evidence form's reminder
     that follows is the whole answer.
     """
-    topic = followup_topic((tracker.latest_message or {}).get("text") or "")
-    if topic is None and outcome.decision.verdict == "need_evidence":
+    topics = followup_topics((tracker.latest_message or {}).get("text") or "")
+    if not topics and outcome.decision.verdict == "need_evidence":
         return
-    response, params = followup_reply(topic, outcome)
-    say(dispatcher, Reply(response, params))
+    answers = []
+    for topic in topics or [None]:
+        answer = followup_reply(topic, outcome)
+        if answer not in answers:
+            answers.append(answer)
+    for response, params in answers:
+        say(dispatcher, Reply(response, params))
 
 
 def decision_events(outcome: Outcome) -> List[Dict[Text, Any]]:

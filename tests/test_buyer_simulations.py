@@ -20,6 +20,7 @@ from utils.buyer_simulation import (
     ORDERS_FILE,
     Bot,
     buyer_identities,
+    identity_of,
     load_suite,
     play,
     report,
@@ -46,7 +47,7 @@ def test_the_suite_covers_every_platform_and_kind() -> None:
     suite = load_suite()
     identities = buyer_identities()
     assert len(suite) >= 80
-    assert {identities[c.buyer]["platform"] for c in suite} == PLATFORMS
+    assert {identity_of(c, identities)["platform"] for c in suite} == PLATFORMS
     kinds = collections.Counter(c.kind for c in suite)
     assert set(kinds) == {
         "reason_own_words", "photos", "several_things", "order_choice", "request_words",

@@ -296,6 +296,17 @@ def test_lazada_returns_go_back_free_through_the_platform() -> None:
     assert "buyer_pays_outbound" not in decision.notes
 
 
+@pytest.mark.parametrize("remedy", [None, "return_refund", "exchange", "repair"])
+def test_lazada_quality_returns_go_back_free_too(remedy) -> None:
+    """The platform collects a defective item for free: no return leg for anyone to pay."""
+    req = ask("quality_complaint", "quality", platform="lazada", evidence=PHOTO, remedy=remedy)
+    decision = run(req, order(), NOW)
+    assert (decision.verdict, decision.shipping_payer) == ("approve", "none")
+    assert "platform_pickup" in decision.notes
+    assert run(ask("quality_complaint", "quality", evidence=PHOTO, remedy=remedy), order(), NOW).shipping_payer == (
+        "seller")  # elsewhere the seller pays both ways
+
+
 def test_no_reason_return_shipping_payers() -> None:
     assert run(ask(), order(), NOW).shipping_payer == "buyer"
     assert run(ask(), order(shipping_insurance=True), NOW).shipping_payer == "insurance"

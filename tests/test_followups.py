@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from bot.conversation.desk import AfterSalesDesk, Outcome
-from bot.conversation.followups import followup_reply, followup_topic
+from bot.conversation.followups import followup_reply, followup_topic, followup_topics
 from utils.rules_db import DATA_DIR, NOW, load_demo_database, private_copy
 
 CHEN_SIGNED = "3398127465503318820"  # tmall, signed, 运费险
@@ -126,3 +126,12 @@ def test_recall_rebuilds_a_logged_decision(desk) -> None:
 def test_a_decision_still_open_is_answered_with_where_it_stands(desk) -> None:
     waiting = decide(desk, CHEN_SIGNED, "return", "quality")
     assert "照片" in answer("多久到账", waiting)
+
+
+@pytest.mark.parametrize("text, topics", [
+    ("退款多久到账", ["refund"]),  # the "多久" of "多久到账" is not a second, vaguer question
+    ("寄到哪个地址 运费谁出", ["address", "postage"]),
+    ("多久能处理好", ["timing"]),
+])
+def test_each_question_is_counted_once(text, topics) -> None:
+    assert followup_topics(text) == topics

@@ -187,3 +187,14 @@ def test_missing_examples_fail_training_with_the_path(storage, tmp_path) -> None
     config = {**ReasonClassifier.get_default_config(), "examples_path": str(tmp_path / "none.yml")}
     with pytest.raises(ReasonExamplesError, match="none.yml"):
         ReasonClassifier.create(config, storage, Resource("r"), CONTEXT).train(TrainingData())
+
+
+@pytest.mark.parametrize("text, intent, entities, expected", [
+    ("我等下拍给你", "threaten_escalation", [], "affirm"),
+    ("行李箱轮子掉了 补偿50吧 图等下发", "complain_quality", [("reason", "quality"), ("remedy", "compensation")],
+     "complain_quality"),  # facts beside "图等下发": the complaint stands, not a bare "ok"
+    ("好的 上门取件吗", "affirm", [], "ask_policy"),
+    ("谢谢 多久到账啊", "thank", [], "ask_policy"),
+])
+def test_a_photo_later_and_a_procedure_question_under_small_talk(text, intent, entities, expected) -> None:
+    assert resolved(text, intent, entities) == expected

@@ -8,6 +8,7 @@ data, so the shop can extend them without touching code.
 from __future__ import annotations
 
 import functools
+import re
 import pathlib
 from typing import Any, Dict, Optional, Tuple
 
@@ -55,6 +56,24 @@ def asks_about_another_order(text: str) -> bool:
 def corrects_order_number(text: str) -> bool:
     """True for "订单号发错了"-like messages."""
     return _mentions(text, "order_correction")
+
+
+# "不是不好看 是印错了": 不是 + what was said + 是 + the correction (not "不是退货 我想换").
+NOT_X_BUT_Y = re.compile(r"不是([^是]{1,8}?)[,，。!！\s]*(?:而)?是")
+REQUEST_WORDS = ("退", "换", "修", "补", "款")
+
+
+def corrects(text: str) -> bool:
+    """True for "其实…" / "说错了" / "不是X，是Y" (the buyer corrects what they said)."""
+    if _mentions(text, "correction"):
+        return True
+    match = NOT_X_BUT_Y.search(_compact(text))
+    return bool(match) and not any(word in match.group(1) for word in REQUEST_WORDS)
+
+
+def photo_comes_later(text: str) -> bool:
+    """True for "我等下拍给你" (the photo or video comes later)."""
+    return _mentions(text.lower(), "photo_later")
 
 
 def asks_for_more_orders(text: str) -> bool:

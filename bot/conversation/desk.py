@@ -28,6 +28,8 @@ from bot.rules.vocabulary import URGENT_HANDOFF_REASONS
 
 DEFAULT_PLATFORM = "tmall"
 RECENT_DAYS = 60
+# How far back a buyer's words may reach ("9月份买的羽绒服" is older than the recent list).
+HISTORY_DAYS = 365
 
 
 def utc_now() -> dt.datetime:
@@ -98,11 +100,13 @@ class AfterSalesDesk:
                 return None
             return self._view(session, row)
 
-    def recent_orders(self, buyer_id: str, shop_id: Optional[str]) -> List[OrderView]:
-        """The buyer's orders of the last 60 days in this shop, newest first."""
+    def recent_orders(
+        self, buyer_id: str, shop_id: Optional[str], days: int = RECENT_DAYS
+    ) -> List[OrderView]:
+        """The buyer's orders of the last ``days`` days (60) in this shop, newest first."""
         with session_scope(self.url) as session:
             models = repository.recent_orders(
-                session, buyer_id=buyer_id, shop_id=shop_id, now=self.clock(), days=RECENT_DAYS
+                session, buyer_id=buyer_id, shop_id=shop_id, now=self.clock(), days=days
             )
             return [self._view(session, session.get(OrderRow, m.order_id)) for m in models]
 

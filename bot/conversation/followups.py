@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import pathlib
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import yaml
 
@@ -56,13 +56,39 @@ def topic_phrases() -> Dict[str, Tuple[str, ...]]:
     return {topic: tuple(raw[topic]) for topic in TOPICS}
 
 
-def followup_topic(text: str) -> Optional[str]:
-    """The follow-up question the message asks, or None."""
+def followup_topics(text: str) -> List[str]:
+    """The follow-up questions the message asks, in ``TOPICS`` order ("用什么快递 运费谁出": two).
+
+    Words a topic matched are used up, so the generic "多久" inside "多久到账" does not add a
+    second, vaguer question to the refund one.
+    """
     compact = "".join(to_simplified(to_half_width(text or "")).lower().split())
+    used = [False] * len(compact)
+    topics = []
     for topic, phrases in topic_phrases().items():
-        if any(phrase in compact for phrase in phrases):
-            return topic
-    return None
+        spans = [(start, start + len(phrase)) for phrase in phrases
+                 for start in _occurrences(compact, phrase)]
+        free = [(a, b) for a, b in spans if not any(used[a:b])]
+        if free:
+            topics.append(topic)
+            for a, b in free:
+                used[a:b] = [True] * (b - a)
+    return topics
+
+
+def _occurrences(text: str, phrase: str) -> List[int]:
+    """Every start index of ``phrase`` in ``text``."""
+    starts, at = [], text.find(phrase)
+    while at >= 0:
+        starts.append(at)
+        at = text.find(phrase, at + 1)
+    return starts
+
+
+def followup_topic(text: str) -> Optional[str]:
+    """The first follow-up question the message asks, or None."""
+    topics = followup_topics(text)
+    return topics[0] if topics else None
 
 
 def settled_path(outcome: Outcome) -> str:

@@ -155,6 +155,7 @@ def choose_order(
     recent: Sequence[OrderView],
     shown: Sequence[str],
     zone: dt.tzinfo,
+    older: Sequence[OrderView] = (),
 ) -> Choice:
     """Pick the order the message means among ``recent`` (newest first).
 
@@ -165,12 +166,11 @@ def choose_order(
         recent: the buyer's recent orders in this shop, newest first.
         shown: the order ids of the list the bot showed last, in its order.
         zone: the platform's time zone (for the buyer's "yesterday").
+        older: the buyer's earlier orders, reached only by a product or time named.
 
     Returns:
         The order picked and how, or None with the orders still possible.
     """
-    if len(recent) == 1:
-        return Choice(recent[0], ONLY_ORDER, tuple(recent))
     by_id = {view.order.order_id: view for view in recent}
     if hints.ordinal is not None and shown:
         index = hints.ordinal - 1 if hints.ordinal > 0 else len(shown) + hints.ordinal
@@ -181,6 +181,14 @@ def choose_order(
     narrowed = False
     words = product_words(entities, text)
     named, places = _best_named(text, words, candidates)
+    if not named and (words or hints.period is not None) and older:
+        # "9月份买的羽绒服": not among the recent orders, but among the older ones
+        everything = [*recent, *(view for view in older if view.order.order_id not in by_id)]
+        named, places = _best_named(text, words, everything)
+        if named or hints.period is not None:
+            candidates = everything
+    if len(recent) == 1 and len(candidates) == 1 and not named:
+        return Choice(recent[0], ONLY_ORDER, tuple(recent))  # said so: "我们查到您最近的订单是…"
     if len(named) > 1 and places[0] < places[1]:
         # "那手机壳呢 …手机都不要了": the item named first is the one talked about.
         named = named[:1]

@@ -310,7 +310,8 @@ def _approval(outcome: Outcome, base: Dict[str, str]) -> Reply:
     if "refund_keep_item" in notes:
         return Reply("utter_approve_refund_keep", {**base, "amount": number(request.requested_amount)})
     quality = next((QUALITY_APPROVALS[n] for n in notes if n in QUALITY_APPROVALS), None)
-    if decision.shipping_payer == "seller" or "remedy_reship" in notes:
+    quality_rule = outcome.rules.get("quality_return")
+    if quality_rule is not None and quality_rule.rule_id in decision.rule_ids:  # a defect approved
         reason = outcome.request.reason if outcome.request.reason != "no_reason" else "quality"
         params = {
             **base,

@@ -13,7 +13,8 @@ asked again (POLICY.md §4):
   mind described under a quality intent ("裙子买大了") is not a quality complaint;
 - the **reason** from the lexicon replaces what was known ("不是X，是Y" corrects);
   the learned classifier's guess only fills an empty reason, so a caption like
-  "拍好了" or an answer like "就那根8块9的" never overwrites the buyer's own words;
+  "拍好了" or an answer like "就那根8块9的" never overwrites the buyer's own words —
+  unless the message corrects them ("不是不好看 是印的字母印错了");
 - a request already known changes only on a remedy named or a confident request
   intent ("地址不变 还是寄到原来那个地址就行" is no new request);
 - the **condition** is the worst said so far (POLICY.md §3 step 8), the
@@ -29,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
-from bot.conversation.cues import requested_by_words, withdraws
+from bot.conversation.cues import corrects, requested_by_words, withdraws
 from bot.conversation.facts import WORST_CONDITION_FIRST, StatedFacts, stated_facts
 
 REQUEST_INTENTS = {
@@ -70,19 +71,22 @@ class Known:
     evidence: Sequence[str] = ()
 
 
-def _classifier_reason(entities: Iterable[Mapping[str, Any]]) -> Optional[Mapping[str, Any]]:
-    return next(
-        (e for e in entities if e.get("entity") == "reason" and e.get("extractor") == CLASSIFIER),
-        None,
+def _guessed(entities: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether the reason is the classifier's guess alone (no lexicon phrase behind it)."""
+    return any(
+        e.get("entity") == "reason" and e.get("extractor") == CLASSIFIER and not e.get("refined_from")
+        for e in entities
     )
 
 
-def _reason(facts: StatedFacts, entities: List[Mapping[str, Any]], known: Known) -> Optional[str]:
+def _reason(facts: StatedFacts, entities: List[Mapping[str, Any]], text: str, known: Known) -> Optional[str]:
     """The reason to keep after the message (None: nothing new)."""
     if facts.reason is None or facts.reason == known.reason:
         return None
-    if known.reason is not None and _classifier_reason(entities) is not None:
-        return None  # a guess, not the buyer's words: what they said stands
+    corrected = corrects(text) and not any(e.get("entity") == "product" for e in entities)
+    if known.reason is not None and _guessed(entities) and not corrected:
+        return None  # a guess, not the buyer's words: what they said stands (a correction of
+        # the item, "不是面膜 是保健品", is no correction of the reason)
     return facts.reason
 
 
@@ -147,7 +151,7 @@ def read_turn(
     keeps_item = known.remedy in KEEP_ITEM_REMEDIES + ("reship", "repair")
     if facts.remedy is None and withdraws(text, keeps_item=keeps_item):
         return {"withdrawn": True}
-    reason = _reason(facts, entities, known)
+    reason = _reason(facts, entities, text, known)
     if reason is not None:
         changes["reason"] = reason
     request = _request(intent, confidence, text, facts, reason or known.reason, known)

@@ -7,13 +7,17 @@ component settles them, in this order:
 
 1. **A withdrawal** (不退了, 算了不用了, with no remedy named) is ``deny``: the
    dialogue withdraws the request only on such words (POLICY.md §4).
-2. **A photo or video** with no words, or under a caption (看图, 拍好了), is
+2. **"我等下拍给你"** (the photo comes later, and nothing else said) is ``affirm``: the
+   request stays open.
+   **A photo or video** with no words, or under a caption (看图, 拍好了), is
    ``inform_order``: evidence for the open request (POLICY.md §3 step 7), never a
    misunderstanding; under a request ("衣服破了" + photo) it stays the request.
 3. **A remedy or a defect under a fact or a fallback** ("3301… 能退吗",
    "退了吧 3301…", "订单3301… 裤子有个洞") is the request that remedy makes, or a
    quality complaint: the number only says which order.
-4. **A fact without a clear intent** (an order number, a product, a reason, a
+4. **A question about the procedure** (上门取件吗, 运费谁出, 多久到账) under small
+   talk ("好的 上门取件吗") is ``ask_policy``: answered from the decision when there is one.
+5. **A fact without a clear intent** (an order number, a product, a reason, a
    remedy, a condition, 第二个, 9月份买的, 更早的订单, 订单号发错了) is ``inform_order``, and so is
    a correction under ``deny`` ("不是质量问题 就是尺码大了"): the form takes the fact.
 
@@ -44,13 +48,16 @@ from bot.conversation.cues import (
     asks_about_another_order,
     asks_for_more_orders,
     corrects_order_number,
+    photo_comes_later,
     withdraws,
 )
+from bot.conversation.followups import followup_topics
 from bot.conversation.order_hints import read_hints
 
 INFORM = "inform_order"
 FALLBACK = "nlu_fallback"
 DENY = "deny"
+AFFIRM = "affirm"
 # Intents a caption under a photo may get without being a request of its own.
 CAPTION_INTENTS = (FALLBACK, "affirm", "thank", "greet", "out_of_scope", DENY, INFORM)
 FACT_ENTITIES = ("order_id", "product", "reason", "remedy", "condition")
@@ -59,6 +66,9 @@ DEFECT_REASONS = frozenset({
     "quality", "not_as_described", "wrong_item", "missing_parts", "damaged_in_transit",
     "counterfeit_suspected", "health_safety",
 })
+# "好的 上门取件吗", "ok 运费谁出": a question about the procedure under small talk.
+SMALL_TALK = ("affirm", "thank", "greet", "out_of_scope", FALLBACK)
+ASK_POLICY = "ask_policy"
 # The request intent a remedy makes (DESIGN.md remedies → intents).
 REMEDY_INTENTS = {
     "return_refund": "request_return",
@@ -118,8 +128,14 @@ class IntentResolver(GraphComponent):
         reasons = {e.get("value") for e in entities if e.get("entity") == "reason"}
         if not remedies and text and withdraws(text, keeps_item=False):
             return DENY if intent != DENY else None
+        if photo_comes_later(text) and not kinds & set(FACT_ENTITIES) and not evidence_urls(
+            message.get("metadata")
+        ):
+            return AFFIRM if intent != AFFIRM else None
         if evidence_urls(message.get("metadata")) and (not text or intent in CAPTION_INTENTS):
             return INFORM
+        if intent in SMALL_TALK and followup_topics(text):
+            return ASK_POLICY
         if intent in (INFORM, FALLBACK) and remedies:
             return REMEDY_INTENTS.get(remedies[0])
         if intent in (INFORM, FALLBACK) and reasons & DEFECT_REASONS:

@@ -240,7 +240,8 @@ class ReasonClassifier(GraphComponent, EntityExtractorMixin):
         """The lexicon's generic ``quality`` made specific when the classifier is sure.
 
         The lexicon entity keeps its span and takes the classifier's value,
-        probability and name, so one phrase stays one entity.
+        probability and name, so one phrase stays one entity; ``refined_from`` says a
+        lexicon phrase stands behind it (the buyer's words, not a guess).
         """
         found = self.predict(text, float(self._config["refine_threshold"]))
         if found is None or found[0] not in REFINES_QUALITY:
@@ -249,7 +250,7 @@ class ReasonClassifier(GraphComponent, EntityExtractorMixin):
         for entity in entities:
             if entity.get("entity") == REASON:
                 entity = {**entity, "value": found[0], "confidence": round(found[1], 4),
-                          "extractor": EXTRACTOR_NAME}
+                          "extractor": EXTRACTOR_NAME, "refined_from": entity.get("value")}
             refined.append(entity)
         return refined
 

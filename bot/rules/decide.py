@@ -18,6 +18,7 @@ from bot.rules.model import AfterSalesRequest, Decision, Order, Rule, RuleSet
 from bot.rules.vocabulary import INTACT_CONDITIONS, QUALITY_REASONS, URGENT_HANDOFF_REASONS
 
 SIGNED_STATUSES = ("signed", "completed")
+PLATFORM_PICKUP = "platform_reverse_logistics"
 UNBOXING_VIDEO_REASONS = ("missing_parts", "damaged_in_transit")
 # Remedies that approve a quality problem as named (POLICY §3 step 7); a
 # `quality_complaint` without one is offered the choice.
@@ -282,6 +283,11 @@ def _quality(
         return "approve", "none", None, None, "seller_response"
     if remedy in RETURNING_REMEDIES:
         _customs_note(order, trace)
+    if trace.rules["return_address"].value == PLATFORM_PICKUP:
+        # The platform collects the parcel for free (Lazada): nobody pays a return leg.
+        trace.cite("return_address")
+        trace.note("platform_pickup")
+        return "approve", "none", None, None, "seller_response"
     return "approve", "seller", None, None, "seller_response"
 
 

@@ -26,6 +26,8 @@ import yaml
 
 SUITE = pathlib.Path(__file__).resolve().parent.parent / "buyer_simulations"
 ORDERS_FILE = SUITE / "orders.yml"
+# The demo orders `make db` loads: conversations may play their buyers too.
+DEMO_ORDERS_FILE = SUITE.parent.parent / "data" / "demo" / "orders.yml"
 PHOTO_URL = "https://img.example.invalid/sim/{n}.jpg"
 VIDEO_URL = "https://img.example.invalid/sim/{n}.mp4"
 # Which question a response asks (tracker bot events carry the response name).
@@ -72,6 +74,7 @@ class Conversation:
     may_repeat: Sequence[str] = ()
     cancelled: bool = False
     source: str = ""
+    shop: Optional[str] = None  # the buyer's shop, when they buy in more than one
 
 
 @dataclasses.dataclass
@@ -102,11 +105,11 @@ def load_suite(folder: pathlib.Path = SUITE) -> List[Conversation]:
             ]
             conversations.append(Conversation(
                 id=raw["id"], kind=raw["kind"], buyer=raw["buyer"], turns=turns,
-                expect=[{k: (str(v) if k == "order_id" else v) for k, v in e.items()}
+                expect=[{k: (str(v) if k == "order_id" and v is not None else v) for k, v in e.items()}
                         for e in raw.get("expect") or []],
                 never_ask=tuple(raw.get("never_ask") or ()),
                 may_repeat=tuple(raw.get("may_repeat") or ()),
-                cancelled=bool(raw.get("cancelled")), source=path.name,
+                cancelled=bool(raw.get("cancelled")), source=path.name, shop=raw.get("shop"),
             ))
     ids = collections.Counter(c.id for c in conversations)
     duplicated = [i for i, n in ids.items() if n > 1]
@@ -115,14 +118,29 @@ def load_suite(folder: pathlib.Path = SUITE) -> List[Conversation]:
     return conversations
 
 
-def buyer_identities(orders_file: pathlib.Path = ORDERS_FILE) -> Dict[str, Dict[str, str]]:
-    """buyer_id → the channel metadata of that buyer (shop and platform of their orders)."""
+def buyer_identities(
+    files: Sequence[pathlib.Path] = (ORDERS_FILE, DEMO_ORDERS_FILE),
+) -> Dict[str, Dict[str, str]]:
+    """buyer_id (and ``buyer_id@shop_id``) → that buyer's channel metadata in that shop.
+
+    A buyer's first shop is their plain ``buyer_id``; a conversation with ``shop`` set
+    plays the buyer in that shop.
+    """
     identities: Dict[str, Dict[str, str]] = {}
-    for order in yaml.safe_load(orders_file.read_text(encoding="utf-8"))["orders"]:
-        identities.setdefault(order["buyer_id"], {
-            "buyer_id": order["buyer_id"], "shop_id": order["shop_id"], "platform": order["platform"],
-        })
+    for path in files:
+        for order in yaml.safe_load(path.read_text(encoding="utf-8"))["orders"]:
+            identity = {"buyer_id": order["buyer_id"], "shop_id": order["shop_id"],
+                        "platform": order["platform"]}
+            identities.setdefault(order["buyer_id"], identity)
+            identities.setdefault(f"{order['buyer_id']}@{order['shop_id']}", identity)
     return identities
+
+
+def identity_of(conversation: "Conversation", identities: Dict[str, Dict[str, str]]) -> Dict[str, str]:
+    """The channel metadata a conversation is played with."""
+    if conversation.shop:
+        return identities[f"{conversation.buyer}@{conversation.shop}"]
+    return identities[conversation.buyer]
 
 
 class Bot:
@@ -210,7 +228,7 @@ def _loop_problems(events: List[Dict[str, Any]]) -> List[str]:
 def play(bot: Bot, conversation: Conversation, identities: Dict[str, Dict[str, str]]) -> Result:
     """Play one conversation and score it."""
     sender = f"sim-{conversation.id}-{uuid.uuid4().hex[:6]}"
-    identity = identities[conversation.buyer]
+    identity = identity_of(conversation, identities)
     problems: List[str] = []
     transcript: List[str] = []
     attachments = 0
